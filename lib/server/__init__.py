@@ -1,0 +1,1 @@
+"""Daemons: each module has a main() called by its launcher in daemons/."""
