@@ -272,7 +272,7 @@ NICC_DEFAULTS = {NIC_MODE: NIC_MODE_BRIDGED, NIC_LINK: DEFAULT_BRIDGE,
 NDC_DEFAULTS = {
     "oob_program": "", "spindle_count": 1, "exclusive_storage": False,
     "ovs": False, "ovs_name": "switch1", "ovs_link": "", "ssh_port": 22,
-    "cpu_speed": 1.0,
+    "cpu_speed": 1,
 }
 NDS_PARAMETER_TYPES = {
     "oob_program": "string", "spindle_count": "int",

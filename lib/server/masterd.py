@@ -34,10 +34,11 @@ class LuxiMethod:
 class MasterServices:
     """Everything the LUXI handlers use; built once at daemon start."""
 
-    def __init__(self, context, jqueue, query_module):
+    def __init__(self, context, jqueue, query_module, helpers_module=None):
         self.context = context
         self.jqueue = jqueue
-        self.query = query_module
+        self.queries = query_module
+        self.helpers = helpers_module
 
     # Jobs
     def submit_job(self, ops):
@@ -75,20 +76,20 @@ class MasterServices:
 
     # Queries
     def _query_context(self):
-        return self.query.QueryContext(self.context.cfg, self.context.rpc,
+        return self.queries.QueryContext(self.context.cfg, self.context.rpc,
                                        self.jqueue, self.context.master_name)
 
     def query(self, what, fields, qfilter):
-        return self.query.query(what, fields, qfilter, self._query_context())
+        return self.queries.query(what, fields, qfilter, self._query_context())
 
     def query_fields(self, what, fields):
-        return self.query.query_fields(what, fields)
+        return self.queries.query_fields(what, fields)
 
     def _legacy_query(self, what, names, fields):
         qfilter = None
         if names:
             qfilter = ["|"] + [["==", "name", name] for name in names]
-        result = self.query.query(what, ["name"] + list(fields), qfilter,
+        result = self.queries.query(what, ["name"] + list(fields), qfilter,
                                   self._query_context())
         found = [row[0][1] for row in result["data"]]
         for name in names or []:
@@ -108,13 +109,13 @@ class MasterServices:
         return self._legacy_query(constants.QR_GROUP, names, fields)
 
     def query_cluster_info(self):
-        return self.query.cluster_info(self._query_context())
+        return self.helpers.cluster_info(self._query_context())
 
     def query_config_values(self, fields):
-        return self.query.config_values(self._query_context(), fields)
+        return self.helpers.config_values(self._query_context(), fields)
 
     def query_tags(self, kind, name):
-        return self.query.tags(self._query_context(), kind, name)
+        return self.helpers.tags(self._query_context(), kind, name)
 
     # Flags
     def set_drain_flag(self, flag):
@@ -307,6 +308,7 @@ class MasterDaemon:
         from ganeti import locking
         from ganeti import mcpu
         from ganeti import query
+        from ganeti.query import luxi_helpers
         from ganeti.cmdlib import base
         from ganeti.jqueue import replication
         from ganeti.rpc import client as rpc_client
@@ -330,7 +332,8 @@ class MasterDaemon:
             .max_running_jobs,
             workers=constants.DEFAULT_MAX_TRACKED_JOBS)
         self.context.jqueue = self.jqueue
-        self.services = MasterServices(self.context, self.jqueue, query)
+        self.services = MasterServices(self.context, self.jqueue, query,
+                                       luxi_helpers)
         self.server = None
 
     def _replication_targets(self):
