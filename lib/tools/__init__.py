@@ -1,0 +1,1 @@
+"""Helper programs run on nodes (``python3 -m ganeti.tools.<name>``)."""
