@@ -327,7 +327,10 @@ class JobQueue:
                 qop.start_timestamp = now
                 if job.start_timestamp is None:
                     job.start_timestamp = now
-                self._update(job)
+                # Not written yet: a crash now would requeue the job
+                # anyway; the file is written once locks are held (running)
+                # or when acquiring them has to wait (notify_waiting).
+                job.cond.notify_all()
             callbacks = _JobCallbacks(self, job, index)
             try:
                 result = self._processor_fn(qop.input, callbacks)
@@ -415,10 +418,12 @@ class JobQueue:
             self._update(job)
 
     def _set_op_waiting(self, job, index):
+        """Lock acquisition has to wait: make the state visible on disk."""
         with job.cond:
             qop = job.ops[index]
-            if qop.status != constants.OP_STATUS_WAITING:
-                qop.status = constants.OP_STATUS_WAITING
+            qop.status = constants.OP_STATUS_WAITING
+            if not getattr(job, "waiting_written", False):
+                job.waiting_written = True
                 self._update(job)
 
     def _append_log(self, job, index, log_type, message):

@@ -17,11 +17,14 @@ _FINAL = constants.OPS_FINALIZED
 class QueuedOpCode:
     """One opcode of a job, with its execution state."""
 
-    __slots__ = ("input", "status", "result", "log", "priority",
-                 "start_timestamp", "exec_timestamp", "end_timestamp")
+    __slots__ = ("input", "input_dict", "status", "result", "log",
+                 "priority", "start_timestamp", "exec_timestamp",
+                 "end_timestamp")
 
     def __init__(self, op):
         self.input = op
+        # opcodes do not change once submitted: serialise them once
+        self.input_dict = op.to_dict()
         self.status = constants.OP_STATUS_QUEUED
         self.result = None
         self.log = []
@@ -32,7 +35,7 @@ class QueuedOpCode:
 
     def to_dict(self):
         return {
-            "input": self.input.to_dict(),
+            "input": self.input_dict,
             "status": self.status,
             "result": self.result,
             "log": self.log,
@@ -49,6 +52,7 @@ class QueuedOpCode:
             obj.input = opcodes.OpCode.from_dict(data["input"])
         except errors.GenericError:
             obj.input = _UnknownOpCode(data["input"])
+        obj.input_dict = data["input"]
         obj.status = data["status"]
         obj.result = data.get("result")
         obj.log = [list(entry) for entry in data.get("log", [])]
@@ -174,7 +178,7 @@ class QueuedJob:
         if name == "priority":
             return self.calc_priority()
         if name == "ops":
-            return [op.input.to_dict() for op in self.ops]
+            return [op.input_dict for op in self.ops]
         if name == "opresult":
             return [op.result for op in self.ops]
         if name == "opstatus":
