@@ -112,6 +112,11 @@ def write_files(data, cert_pem):
         os.makedirs(os.path.dirname(pathutils.FILE_STORAGE_PATHS_FILE),
                     0o755, exist_ok=True)
         io.write_file(pathutils.FILE_STORAGE_PATHS_FILE, paths, mode=0o644)
+        # the allowed directories must exist for the storage reports
+        for line in paths.splitlines():
+            path = line.strip()
+            if path and not path.startswith("#"):
+                os.makedirs(path, 0o750, exist_ok=True)
 
 
 def restart_node_daemon():

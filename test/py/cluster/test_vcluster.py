@@ -145,6 +145,20 @@ def test_bind_mounts_are_private(cl):
                      "/root/.ssh/id_rsa").returncode == 0
 
 
+def test_shared_storage_is_shared(cl):
+    """/srv/ganeti/shared-file-storage is one directory for all nodes,
+    like the NFS export sharedfile disks live on."""
+    path = "/srv/ganeti/shared-file-storage/vct-shared-%d" % os.getpid()
+    res = node_exec(cl, "node1", "sh", "-c", "echo shared > " + path)
+    assert res.returncode == 0, res.stderr
+    assert node_exec(cl, "node2", "cat", path).stdout == "shared\n"
+    # while the rest of /srv/ganeti stays private
+    assert node_exec(cl, "node1", "touch", "/srv/ganeti/private-x"
+                     ).returncode == 0
+    assert node_exec(cl, "node2", "test", "-e", "/srv/ganeti/private-x"
+                     ).returncode == 1
+
+
 def test_ssh_between_nodes(cl):
     res = node_exec(cl, "node1", "ssh", "-o", "BatchMode=yes",
                     "-o", "StrictHostKeyChecking=yes",
