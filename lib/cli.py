@@ -689,63 +689,18 @@ def _if_name(name, fmt):
 # ---------------------------------------------------------------------------
 # Queries
 
-FILTER_DETECTION_CHARS = frozenset("()=/!~'\"\\<> \t\n\r\x0b\x0c")
-GLOB_DETECTION_CHARS = frozenset("*?")
-
-
-def dns_name_glob_pattern(pattern):
-    """Anchored regexp of a glob matching a DNS name and domain suffixes."""
-    import re
-    parts = []
-    for char in pattern:
-        if char == "*":
-            parts.append("[^.]*")
-        elif char == "?":
-            parts.append("[^.]")
-        else:
-            parts.append(re.escape(char))
-    return "^%s(\\..*)?$" % "".join(parts)
-
-
 def make_simple_filter(namefield, values, isnumeric=False):
-    """OR of equality (or glob-regexp) conditions on ``namefield``."""
-    if not values:
-        return None
-
-    def inner(value):
-        if isnumeric and not isinstance(value, int):
-            value = int(value)
-        if isinstance(value, str) and GLOB_DETECTION_CHARS & set(value):
-            return ["=~", namefield, dns_name_glob_pattern(value)]
-        return ["==", namefield, value]
-    return ["|"] + [inner(v) for v in values]
-
-
-def parse_filter_text(text):
-    """Parse a textual query filter with ``ganeti.qlang`` (if present)."""
-    try:
-        from ganeti import qlang
-    except ImportError:
-        raise errors.OpPrereqError("Query filters are not supported yet",
-                                   errors.ECODE_INVAL)
-    parse = getattr(qlang, "parse_filter", None) or \
-        getattr(qlang, "ParseFilter")
-    return parse(text)
+    """OR of equality (or DNS-name glob) conditions on ``namefield``."""
+    from ganeti import qlang
+    return qlang.make_simple_filter(namefield, values, is_numeric=isnumeric)
 
 
 def make_filter(args, force_filter, namefield=None, isnumeric=False):
     """The qfilter for a list command's positional arguments."""
-    if namefield is None:
-        namefield = "name"
-    if force_filter or (args and len(args) == 1 and
-                        FILTER_DETECTION_CHARS & set(args[0])):
-        if len(args) != 1:
-            raise errors.OpPrereqError("Exactly one argument must be given as"
-                                       " a filter", errors.ECODE_INVAL)
-        return parse_filter_text(args[0])
-    if args:
-        return make_simple_filter(namefield, args, isnumeric=isnumeric)
-    return None
+    from ganeti import qlang
+    return qlang.make_filter(args or [], force_filter,
+                             namefield=namefield or "name",
+                             is_numeric=isnumeric)
 
 
 def parse_fields(selected, default):

@@ -30,7 +30,6 @@ to (and it would be wrong to) strip backslashes from it.
 import re
 import string
 
-import pyparsing as pyp
 
 from ganeti import errors
 
@@ -70,7 +69,7 @@ _COMPARISONS = {
     ">=": OP_GE,
 }
 
-_FIELD_CHARS = pyp.alphanums + "_/."
+_FIELD_CHARS = string.ascii_letters + string.digits + "_/."
 
 _ESCAPED_CHAR = re.compile(r"\\(.)", re.S)
 
@@ -121,6 +120,7 @@ def _convert_regexp(text, loc, toks):
     Flags are validated and the result compiled here so that mistakes are
     reported at parse time, with a position, instead of by the master.
     """
+    import pyparsing as pyp
     literal = toks[0]
     if literal.startswith("m"):
         literal = literal[1:]
@@ -153,6 +153,7 @@ def _logic(op):
 
 def _build_parser():
     """Build the pyparsing grammar described in the module docstring."""
+    import pyparsing as pyp
     field = pyp.Word(pyp.alphas, _FIELD_CHARS).set_name("field name")
     number = pyp.Regex(r"[+-]?\d+").set_parse_action(lambda t: int(t[0]))
     quoted = pyp.Regex(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'", flags=re.S)
@@ -242,6 +243,7 @@ def parse_filter(text):
     Raises errors.QueryFilterParseError whose detail lines are the offending
     input line, a caret under the error position and pyparsing's message.
     """
+    import pyparsing as pyp
     try:
         return _get_parser().parse_string(text, parse_all=True)[0]
     except pyp.ParseBaseException as err:
