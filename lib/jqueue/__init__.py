@@ -89,6 +89,23 @@ class JobQueue:
         self._stopping = False
         self._workers = []
         self._nworkers = workers or max(self._max_running_fn(), 1)
+        if replicator is not None and replicator.full_sync_fn is None:
+            replicator.full_sync_fn = self._queue_files
+
+    def _queue_files(self):
+        """(path, content) of the serial and every live job file."""
+        files = [(self._store.serial_file,
+                  "%d\n" % self._store.read_serial())]
+        with self._lock:
+            ids = sorted(self._jobs)
+        for job_id in ids:
+            path = self._store.job_path(job_id)
+            try:
+                with open(path) as handle:
+                    files.append((path, handle.read()))
+            except FileNotFoundError:  # archived meanwhile
+                continue
+        return files
 
     # Life cycle
     def open(self):

@@ -15,10 +15,15 @@ from ganeti import constants
 class QueueReplicator:
     """Coalescing sender; ``targets_fn()`` names the nodes to update."""
 
-    def __init__(self, rpc, targets_fn, encode_fn):
+    def __init__(self, rpc, targets_fn, encode_fn, full_sync_fn=None):
+        """``full_sync_fn()`` lists (path, content) of the whole queue; it is
+        sent once to every node that newly becomes a target (a node just
+        added or promoted to master candidate)."""
         self._rpc = rpc
         self._targets_fn = targets_fn
         self._encode = encode_fn
+        self.full_sync_fn = full_sync_fn
+        self._synced = set()
         self._cond = threading.Condition()
         self._pending = {}        # path -> content
         self._renames = []        # [(old, new)]
@@ -83,6 +88,9 @@ class QueueReplicator:
 
     def _send(self, pending, renames, drain):
         nodes = self._targets_fn()
+        self._synced &= set(nodes)
+        if self.full_sync_fn is not None:
+            self._full_sync([n for n in nodes if n not in self._synced])
         if not nodes:
             return
         if renames:
@@ -95,6 +103,22 @@ class QueueReplicator:
         if drain is not None:
             self._report("drain flag", self._rpc.call(
                 "jobqueue_set_drain_flag", nodes, [drain]))
+
+    def _full_sync(self, new_nodes):
+        """Bring nodes that just became targets up to date."""
+        if not new_nodes:
+            return
+        failed = set()
+        for path, content in self.full_sync_fn():
+            results = self._rpc.call("jobqueue_update", new_nodes,
+                                     [path, self._encode(content)],
+                                     timeout=constants.RPC_TMO_URGENT)
+            failed.update(node for node, result in results.items()
+                          if result.fail_msg)
+        self._synced.update(set(new_nodes) - failed)
+        if failed:
+            logging.warning("Full job queue sync to %s failed",
+                            ", ".join(sorted(failed)))
 
     @staticmethod
     def _report(what, results):
