@@ -838,15 +838,14 @@ def check_master_vote(no_voting, retries=VOTE_RETRIES,
             time.sleep(delay)
     ok, message = evaluate_master_votes(votes, myself)
     if not ok:
-        logging.critical(message)
         sys.stderr.write("%s\nUse the --no-voting option if you understand"
                          " what effects it has on the cluster state\n" %
                          message)
     return ok
 
 
-def master_failover(no_voting=False):
-    """Make this node the master (``gnt-cluster master-failover``)."""
-    del no_voting
-    raise errors.OpPrereqError("Master failover is not implemented yet",
-                               errors.ECODE_INVAL)
+def master_failover(no_voting=False, votes=None):
+    """Make this node the master (``gnt-cluster master-failover``);
+    returns ``(exit code, warnings)``. See ``ganeti.master_failover``."""
+    from ganeti import master_failover as failover_module
+    return failover_module.failover(no_voting=no_voting, votes=votes)

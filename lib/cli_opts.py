@@ -423,6 +423,10 @@ _flag("no_voting", "--no-voting",
       help="Skip node agreement check (dangerous)")
 _flag("ignore_offline_nodes", "--ignore-offline-nodes",
       help="Ignore offline nodes and do as much as possible")
+_flag("new_rapi_cert", "--new-rapi-certificate",
+      help="Generate a new self-signed RAPI certificate")
+_opt("rapi_cert", "--rapi-certificate", metavar="FILE",
+     help="File containing new RAPI certificate and key (PEM)")
 
 # --- node
 _flag("readd", "--readd", help="Readd old node after replacing it")
@@ -447,6 +451,37 @@ _flag("auto_promote", "--auto-promote",
       help="Automatically promote nodes to master candidates when needed")
 _opt("node_secondary_ip", "-s", "--secondary-ip", dest="secondary_ip",
      metavar="ADDRESS", help="Specify the secondary ip for the node")
+
+# --- node groups, node storage, out-of-band management
+_opt("alloc_policy", "--alloc-policy", metavar="POLICY",
+     help="Allocation policy for the node group")
+_opt("hv_state", "--hypervisor-state", type=T_IDENTKEYVAL, action="append",
+     default=[], metavar="HYPERVISOR:PARAM=VALUE,...",
+     help="Specify hypervisor state information in the format"
+          " hypervisor:option=value,...; note this is unused for now")
+_opt("disk_state", "--disk-state", type=T_IDENTKEYVAL, action="append",
+     default=[], metavar="STORAGE_TYPE/ID:PARAM=VALUE,...",
+     help="Specify disk state information in the format"
+          " storage_type/identifier:option=value,...; note this is unused"
+          " for now")
+_opt("node_powered", "--node-powered", type=T_BOOL, metavar="yes|no",
+     help="Specify if the SoR for node is powered")
+_opt("storage_type", "-t", "--storage-type", dest="user_storage_type",
+     metavar="STORAGE_TYPE",
+     choices=("file", "lvm-pv", "lvm-vg", "sharedfile"),
+     help="Storage type (file, lvm-pv, lvm-vg, sharedfile)")
+_opt("allocatable", "--allocatable", type=T_BOOL, metavar="yes|no",
+     help="Set the allocatable flag on a volume")
+_flag("ignore_consistency", "--ignore-consistency",
+      help="Ignore the consistency of the disks on the secondary")
+_opt("oob_timeout", "--oob-timeout", type=T_INT,
+     default=constants.OOB_TIMEOUT, metavar="SECONDS",
+     help="Maximum time to wait for out-of-band helper")
+_opt("power_delay", "--power-delay", type=T_FLOAT,
+     default=constants.OOB_POWER_DELAY, metavar="SECONDS",
+     help="Time in seconds to wait between power-ons")
+_flag("ignore_status", "--ignore-status",
+      help="Ignore the Node(s) offline status (potentially DANGEROUS)")
 
 # --- job
 _opt("status_pending", "--pending", dest="status_filter",
@@ -568,6 +603,18 @@ def force_dict_type(target, key_types, allowed_values=("default",)):
                 raise errors.TypeEnforcementError(
                     "'%s' (value %s) is not a valid float" % (key, value))
     return target
+
+
+def flat_to_dict(pairs, sep="/"):
+    """``[("a/b", v), ...]`` -> ``{"a": {"b": v}}`` (``--disk-state``)."""
+    result = {}
+    for key, value in pairs:
+        parts = key.split(sep)
+        target = result
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = value
+    return result
 
 
 BES_PARAMETER_COMPAT = dict(constants.BES_PARAMETER_TYPES,

@@ -68,7 +68,7 @@ def _warn_failures(results, what, feedback_fn=None):
             text = "Copy of file %s to node %s failed: %s" % (what, name, msg)
             logging.warning(text)
             if feedback_fn is not None:
-                feedback_fn("  - WARNING: %s" % text)
+                feedback_fn(" - WARNING: %s" % text)
     return failed
 
 

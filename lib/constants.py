@@ -414,3 +414,71 @@ X509_CERT_DEFAULT_VALIDITY = 5 * 365
 RSA_KEY_BITS = 2048
 
 WATCHER_PAUSE_FILE_NAME = "watcher.pause"
+
+# Storage units of nodes (gnt-node list-storage/modify-storage/repair-storage)
+ST_FILE = "file"
+ST_SHARED_FILE = "sharedfile"
+ST_GLUSTER = "gluster"
+ST_LVM_PV = "lvm-pv"
+ST_LVM_VG = "lvm-vg"
+ST_DISKLESS = "diskless"
+ST_BLOCK = "blockdev"
+ST_RADOS = "rados"
+ST_EXT = "ext"
+STORAGE_TYPES = frozenset([ST_FILE, ST_SHARED_FILE, ST_GLUSTER, ST_LVM_PV,
+                           ST_LVM_VG, ST_DISKLESS, ST_BLOCK, ST_RADOS,
+                           ST_EXT])
+# The types whose units nodes can list (storage_list)
+STS_REPORT_NODE_STORAGE = (ST_FILE, ST_SHARED_FILE, ST_LVM_PV, ST_LVM_VG)
+MAP_DISK_TEMPLATE_STORAGE_TYPE = {
+    DT_BLOCK: ST_BLOCK, DT_DISKLESS: ST_DISKLESS, DT_DRBD8: ST_LVM_VG,
+    DT_EXT: ST_EXT, DT_FILE: ST_FILE, DT_PLAIN: ST_LVM_VG,
+    DT_RBD: ST_RADOS, DT_SHARED_FILE: ST_SHARED_FILE,
+    DT_GLUSTER: ST_GLUSTER,
+}
+SF_NODE = "node"
+SF_TYPE = "type"
+SF_NAME = "name"
+SF_SIZE = "size"
+SF_FREE = "free"
+SF_USED = "used"
+SF_ALLOCATABLE = "allocatable"
+VALID_STORAGE_FIELDS = frozenset([SF_NODE, SF_TYPE, SF_NAME, SF_SIZE,
+                                  SF_FREE, SF_USED, SF_ALLOCATABLE])
+MODIFIABLE_STORAGE_FIELDS = {ST_LVM_PV: frozenset([SF_ALLOCATABLE])}
+SO_FIX_CONSISTENCY = "fix-consistency"
+VALID_STORAGE_OPERATIONS = {ST_LVM_VG: frozenset([SO_FIX_CONSISTENCY])}
+# gnt-node volumes (node_volumes) fields
+VF_NODE = "node"
+VF_PHYS = "phys"
+VF_VG = "vg"
+VF_NAME = "name"
+VF_SIZE = "size"
+VF_INSTANCE = "instance"
+VF_DEV = "dev"
+
+# Out-of-band management (ndparam oob_program)
+OOB_POWER_ON = "power-on"
+OOB_POWER_OFF = "power-off"
+OOB_POWER_CYCLE = "power-cycle"
+OOB_POWER_STATUS = "power-status"
+OOB_HEALTH = "health"
+OOB_COMMANDS = frozenset([OOB_POWER_ON, OOB_POWER_OFF, OOB_POWER_CYCLE,
+                          OOB_POWER_STATUS, OOB_HEALTH])
+OOB_POWER_STATUS_POWERED = "powered"
+OOB_TIMEOUT = 60
+OOB_POWER_DELAY = 2.0
+OOB_STATUS_OK = "OK"
+OOB_STATUS_WARNING = "WARNING"
+OOB_STATUS_CRITICAL = "CRITICAL"
+OOB_STATUS_UNKNOWN = "UNKNOWN"
+OOB_STATUSES = frozenset([OOB_STATUS_OK, OOB_STATUS_WARNING,
+                          OOB_STATUS_CRITICAL, OOB_STATUS_UNKNOWN])
+
+# Hypervisor and disk state (hv_state/disk_state of nodes and groups)
+HVSTS_PARAMETER_TYPES = {"mem_total": "int", "mem_node": "int",
+                         "mem_hv": "int", "cpu_total": "int",
+                         "cpu_node": "int"}
+DSS_PARAMETER_TYPES = {"disk_total": "int", "disk_reserved": "int",
+                       "disk_overhead": "int"}
+DS_VALID_TYPES = frozenset([DT_PLAIN])

@@ -44,6 +44,7 @@ class Processor:
         try:
             self._acquire_locks(lu, callbacks)
             callbacks.notify_start()
+            write_count = self._write_count()
             lu.check_prereq()
             hooks = self._hooks_for(lu)
             if hooks is not None:
@@ -51,9 +52,16 @@ class Processor:
             if op.dry_run:
                 result = lu.dry_run_result
             else:
-                result = lu.exec_(feedback)
-                if hooks is not None:
-                    result = hooks.run_post(result)
+                try:
+                    result = lu.exec_(feedback)
+                    if hooks is not None:
+                        result = hooks.run_post(result)
+                finally:
+                    # The config-update hooks follow any opcode that wrote
+                    # the configuration, even a failed one (as Ganeti).
+                    if (hooks is not None and
+                            write_count != self._write_count()):
+                        hooks.run_config_update()
         finally:
             self.locks.release_all()
         return self._process_result(result, callbacks)
@@ -93,9 +101,14 @@ class Processor:
         return False  # not reached
 
     def _hooks_for(self, lu):
-        if lu.HPATH is None or self.context.hooks is None:
+        """The LU's hooks (also built for LUs without HPATH: they may
+        still need the config-update hooks); None without a runner."""
+        if self.context.hooks is None:
             return None
         return self.context.hooks.for_lu(lu)
+
+    def _write_count(self):
+        return getattr(self.context.cfg, "write_count", None)
 
     def _process_result(self, result, callbacks):
         if isinstance(result, cmdlib_base.ResultWithJobs):

@@ -20,6 +20,8 @@ _MODULES = (
     "ganeti.backend.files",
     "ganeti.backend.master",
     "ganeti.backend.hooks",
+    "ganeti.backend.storage",
+    "ganeti.backend.power",
 )
 
 

@@ -2,12 +2,15 @@
 
 Hooks live in ``/etc/ganeti/hooks/<hpath>-<phase>.d/``; like run-parts,
 only executable files with names of letters, digits, ``_`` and ``-`` run,
-in sorted order. Each yields ``[relative_name, status, output]`` with
-status HKR_SUCCESS, HKR_FAIL or HKR_SKIP.
+in sorted order, in a clean environment (``PATH`` and the ``GANETI_*``
+keys the master sends). Each yields ``[relative_name, status, output]``
+with status HKR_SUCCESS, HKR_FAIL or HKR_SKIP.
 """
 
+import logging
 import os
 import re
+import subprocess
 
 from ganeti import pathutils
 from ganeti.backend.common import fail
@@ -15,6 +18,7 @@ from ganeti.rpc import defs
 from ganeti.utils import process
 
 HOOK_TIMEOUT = 3600
+HOOKS_PATH = "/sbin:/bin:/usr/sbin:/usr/bin"
 _HOOK_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]+$")
 _HOOK_PATH_RE = re.compile(r"^[a-zA-Z0-9_-]+(/[a-zA-Z0-9_-]+)*$")
 
@@ -27,13 +31,18 @@ def hooks_runner(hpath, phase, env):
         fail("Invalid hooks path '%s'", hpath)
     subdir = "%s-%s.d" % (hpath, phase)
     dirname = os.path.join(pathutils.HOOKS_BASE_DIR, subdir)
-    try:
-        names = sorted(os.listdir(dirname))
-    except FileNotFoundError:
+    if not os.path.isdir(dirname):
+        # No directory is the common case: nothing to run, nothing to say.
         return []
+    try:
+        # Hidden files are not listed at all (not even as skipped).
+        names = sorted(name for name in os.listdir(dirname)
+                       if not name.startswith("."))
     except OSError as err:
-        fail("Can't list hooks directory '%s': %s", dirname, err.strerror)
-    script_env = dict((str(k), str(v)) for k, v in (env or {}).items())
+        logging.warning("Hooks: can't list %s: %s", dirname, err.strerror)
+        return []
+    script_env = {"PATH": HOOKS_PATH}
+    script_env.update((str(k), str(v)) for k, v in (env or {}).items())
     results = []
     for name in names:
         path = os.path.join(dirname, name)
@@ -42,16 +51,30 @@ def hooks_runner(hpath, phase, env):
                 not os.access(path, os.X_OK)):
             results.append([rel, defs.HKR_SKIP, ""])
             continue
-        result = process.run_cmd([path], env=script_env, reset_env=True,
-                                 cwd=dirname, timeout=HOOK_TIMEOUT)
-        output = result.output.strip()
-        if result.failed:
-            if not output:
-                output = result.fail_reason
-            results.append([rel, defs.HKR_FAIL, output])
-        else:
-            results.append([rel, defs.HKR_SUCCESS, output])
+        status, output = _run_hook(path, script_env)
+        results.append([rel, status, output])
     return results
+
+
+def _run_hook(path, env):
+    """(status, output) of one script; a failure with no output keeps an
+    empty output (the CLI then says "(no output)")."""
+    try:
+        proc = subprocess.run([path], env=env, cwd="/", timeout=HOOK_TIMEOUT,
+                              stdin=subprocess.DEVNULL, capture_output=True)
+    except subprocess.TimeoutExpired as err:
+        output = (err.stdout or b"") + (err.stderr or b"")
+        return defs.HKR_FAIL, _text(output)
+    except OSError as err:
+        return defs.HKR_FAIL, "Hook script execution error: %s" % err
+    output = _text(proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        return defs.HKR_FAIL, output
+    return defs.HKR_SUCCESS, output
+
+
+def _text(data):
+    return data.decode("utf-8", "replace").strip()
 
 
 def run_oob(oob_program, command, remote_node, timeout):

@@ -419,22 +419,55 @@ def deactivate_master_ip(opts, args):
     return constants.EXIT_SUCCESS
 
 
+def _failover_logging(debug):
+    """Progress goes to stderr only with -d (warnings are printed once,
+    by the command, as Ganeti does)."""
+    import logging
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    if debug:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s: %(message)s"))
+        root.setLevel(logging.DEBUG)
+    else:
+        handler = logging.NullHandler()
+    root.addHandler(handler)
+
+
 def master_failover(opts, args):
+    """Make this node the master (run on a master candidate).
+
+    With voting, more than half of the nodes must answer first (else the
+    admin must make sure the old master is down and use --no-voting).
+    """
     from ganeti import bootstrap
-    if opts.no_voting and not opts.yes_do_it:
-        text = ("This will perform the failover even if most other nodes are"
-                " down, or if this node is outdated. This is dangerous as it"
-                " can lead to a non-consistent cluster. Check the"
-                " gnt-cluster(8) man page before proceeding. Continue?")
-        if not cli.ask_user(text):
+    _failover_logging(opts.debug)
+    votes = None
+    if opts.no_voting:
+        if not opts.yes_do_it:
+            text = ("This will perform the failover even if most other nodes"
+                    " are down, or if this node is outdated. This is"
+                    " dangerous as it can lead to a non-consistent cluster."
+                    " Check the gnt-cluster(8) man page before proceeding."
+                    " Continue?")
+            if not cli.ask_user(text):
+                return constants.EXIT_FAILURE
+    else:
+        from ganeti import master_failover as failover_module
+        healthy, unhealthy, votes = failover_module.check_majority(
+            opts.ignore_offline_nodes)
+        if not healthy:
+            cli.to_stderr("Master-failover with voting is only possible if"
+                          " the majority of nodes are still healthy; use the"
+                          " --no-voting option after ensuring by other means"
+                          " that you won't end up in a dual-master scenario."
+                          " Unhealthy nodes: %s" % unhealthy)
             return constants.EXIT_FAILURE
-    result = bootstrap.master_failover(opts.no_voting)
-    if isinstance(result, (list, tuple)):
-        rcode, msgs = result
-        for msg in msgs:
-            cli.to_stderr(msg)
-        return rcode
-    return result or constants.EXIT_SUCCESS
+    rcode, msgs = bootstrap.master_failover(opts.no_voting, votes=votes)
+    for msg in msgs:
+        cli.to_stderr(msg)
+    return rcode
 
 
 def search_tags(opts, args):
@@ -711,6 +744,83 @@ def set_cluster_params(opts, args):
 
 
 # ---------------------------------------------------------------------------
+# renew-crypto
+
+def renew_crypto(opts, args):
+    """Replace the RAPI certificate (new, or from a PEM file with key).
+
+    Not a job: the master writes rapi.pem, OP_CLUSTER_REDIST_CONF copies it
+    to the other nodes (it is one of config_sync's ancillary files), and
+    ganeti-rapi is restarted here so that it serves the new certificate.
+    """
+    from ganeti import crypto
+    from ganeti import pathutils
+    from ganeti import ssconf
+    from ganeti.utils import io
+    if opts.new_rapi_cert and opts.rapi_cert:
+        cli.to_stderr("Only one of the --new-rapi-certificate and"
+                      " --rapi-certificate options can be specified at the"
+                      " same time.")
+        return constants.EXIT_FAILURE
+    if not (opts.new_rapi_cert or opts.rapi_cert):
+        cli.to_stderr("Nothing to renew; use --new-rapi-certificate or"
+                      " --rapi-certificate FILE")
+        return constants.EXIT_FAILURE
+    master = ssconf.SimpleStore().get_master_node()
+    if master != pathutils.get_hostname():
+        raise errors.OpPrereqError("This is not the master node, please"
+                                   " connect to node '%s' and rerun the"
+                                   " command" % master, errors.ECODE_INVAL)
+    pem = None
+    if opts.rapi_cert:
+        try:
+            pem = io.read_file(opts.rapi_cert, binary=True)
+            crypto.load_cert(pem)
+        except (OSError, errors.X509CertError) as err:
+            cli.to_stderr("Can't load new RAPI certificate from %s: %s",
+                          opts.rapi_cert, err)
+            return constants.EXIT_FAILURE
+        try:
+            if not crypto.check_key_matches(pem):
+                raise errors.X509CertError(opts.rapi_cert, "the private key"
+                                           " does not match the"
+                                           " certificate")
+        except errors.X509CertError as err:
+            cli.to_stderr("Can't load new RAPI private key from %s: %s",
+                          opts.rapi_cert, err)
+            return constants.EXIT_FAILURE
+    if not opts.force:
+        if not cli.ask_user("This replaces the RAPI certificate on all nodes"
+                            " and restarts the RAPI daemon. Continue?"):
+            return constants.EXIT_FAILURE
+    cli.to_stdout("Updating certificates and keys")
+    if pem is None:
+        crypto.write_cert_and_key(pathutils.RAPI_CERT_FILE, mode=0o400)
+    else:
+        io.write_file(pathutils.RAPI_CERT_FILE, pem, mode=0o400)
+    from ganeti import opcodes
+    cli.submit_opcode(opcodes.OpClusterRedistConf(), opts=opts)
+    _restart_rapi()
+    cli.to_stdout("All requested certificates and keys have been replaced."
+                  " Running \"gnt-cluster verify\" now is recommended.")
+    return constants.EXIT_SUCCESS
+
+
+def _restart_rapi():
+    """Stop and start ganeti-rapi here (the master) via daemon-util."""
+    import subprocess
+    from ganeti.backend.common import daemon_util_path
+    for action in ("stop", "start"):
+        result = subprocess.run([daemon_util_path(), action, constants.RAPI],
+                                stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        if result.returncode != 0:
+            raise errors.OpExecError("Could not %s %s: %s" %
+                                     (action, constants.RAPI,
+                                      result.stdout.strip()))
+
+
+# ---------------------------------------------------------------------------
 # Command table
 
 _INIT_OPTS = [
@@ -811,6 +921,10 @@ COMMANDS = {
     "deactivate-master-ip": (
         deactivate_master_ip, cli.ARGS_NONE, ["confirm"], "",
         "Deactivates the master IP"),
+    "renew-crypto": (
+        renew_crypto, cli.ARGS_NONE,
+        ["new_rapi_cert", "rapi_cert", "force"],
+        "[<opts>...]", "Renews cluster certificates, keys and secrets"),
 }
 COMMANDS.update(cli.tag_commands(cli.ARGS_NONE, ""))
 

@@ -28,6 +28,18 @@ LU_TABLE = {
     "OP_NODE_ADD": "node:LUNodeAdd",
     "OP_NODE_REMOVE": "node:LUNodeRemove",
     "OP_NODE_SET_PARAMS": "node:LUNodeSetParams",
+    "OP_NODE_QUERYVOLS": "node_storage:LUNodeQueryvols",
+    "OP_NODE_QUERY_STORAGE": "node_storage:LUNodeQueryStorage",
+    "OP_NODE_MODIFY_STORAGE": "node_storage:LUNodeModifyStorage",
+    "OP_REPAIR_NODE_STORAGE": "node_storage:LURepairNodeStorage",
+    "OP_OOB_COMMAND": "node_oob:LUOobCommand",
+    "OP_NODE_POWERCYCLE": "node_oob:LUNodePowercycle",
+    # node groups
+    "OP_GROUP_ADD": "group:LUGroupAdd",
+    "OP_GROUP_REMOVE": "group:LUGroupRemove",
+    "OP_GROUP_RENAME": "group:LUGroupRename",
+    "OP_GROUP_SET_PARAMS": "group:LUGroupSetParams",
+    "OP_GROUP_ASSIGN_NODES": "group:LUGroupAssignNodes",
     # tags
     "OP_TAGS_GET": "tags:LUTagsGet",
     "OP_TAGS_SET": "tags:LUTagsSet",

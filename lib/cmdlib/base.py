@@ -84,13 +84,13 @@ class LogicalUnit:
 
     # Helpers
     def log_info(self, msg, *args):
-        self.feedback_fn("  - INFO: %s" % (msg % args if args else msg))
+        self.feedback_fn(" - INFO: %s" % (msg % args if args else msg))
 
     def log_warning(self, msg, *args, hint=None):
         text = msg % args if args else msg
-        self.feedback_fn("  - WARNING: %s" % text)
+        self.feedback_fn(" - WARNING: %s" % text)
         if hint:
-            self.feedback_fn("    Hint: %s" % hint)
+            self.feedback_fn("      Hint: %s" % hint)
 
     def log_step(self, msg):
         self.feedback_fn("* %s" % msg)

@@ -245,8 +245,13 @@ class LUClusterVerifyGroup(base.LogicalUnit):
             self.share_locks[level] = 1
 
     def build_hooks_env(self):
-        return {"CLUSTER_TAGS": " ".join(self.cfg.get_cluster_info().tags or
-                                         [])}
+        env = {"CLUSTER_TAGS": " ".join(self.cfg.get_cluster_info().tags or
+                                        [])}
+        for uuid in self.node_uuids:
+            node = self.cfg.get_node_info(uuid)
+            if node is not None:
+                env["NODE_TAGS_%s" % node.name] = " ".join(node.tags or [])
+        return env
 
     def build_hooks_nodes(self):
         names = [self.cfg.get_node_name(uuid) for uuid in self.node_uuids]
@@ -630,7 +635,8 @@ class LUClusterVerifyGroup(base.LogicalUnit):
 
     def hooks_callback(self, phase, results, feedback_fn, lu_result):
         """Report the post hooks; a failed hook makes verify fail."""
-        if phase != rpc_defs.HOOKS_PHASE_POST:
+        if phase != rpc_defs.HOOKS_PHASE_POST or not self.node_uuids:
+            # Only post hooks count, and an empty group runs none.
             return lu_result
         feedback_fn("* Hooks Results")
         report = _Reporter(self.op, feedback_fn)

@@ -34,7 +34,7 @@ class _RequestHandler(http.server.BaseHTTPRequestHandler):
     server_version = "Ganeti"
 
     def version_string(self):
-        return self.server_version
+        return self.server.server_version or self.server_version
 
     def setup(self):
         self.timeout = self.server.idle_timeout
@@ -65,8 +65,9 @@ class _RequestHandler(http.server.BaseHTTPRequestHandler):
         """The request body, or None after an error reply was sent."""
         length = self.headers.get("Content-Length")
         if length is None:
-            if (self.command in _BODY_METHODS or
-                    self.headers.get("Transfer-Encoding")):
+            if (self.headers.get("Transfer-Encoding") or
+                    (self.command in _BODY_METHODS and
+                     self.server.length_required)):
                 self._error(ghttp.HTTP_LENGTH_REQUIRED,
                             "Content-Length header required")
                 return None
@@ -93,8 +94,12 @@ class _RequestHandler(http.server.BaseHTTPRequestHandler):
     def _error(self, status, message):
         """Reply with an error and drop the connection (body unread)."""
         self.close_connection = True
-        self._reply(status, {"Connection": "close"},
-                    (message + "\n").encode("utf-8"))
+        if self.server.error_fn is not None:
+            headers, body = self.server.error_fn(status, message)
+        else:
+            headers, body = {}, (message + "\n").encode("utf-8")
+        headers = dict(headers, Connection="close")
+        self._reply(status, headers, body)
 
     def _reply(self, status, headers, body):
         if isinstance(body, str):
@@ -132,8 +137,11 @@ class _Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
     request_queue_size = 128
 
     def __init__(self, address, family, ssl_context, handler_fn, max_body,
-                 idle_timeout, handshake_timeout):
+                 idle_timeout, handshake_timeout, options):
         self.address_family = family
+        self.server_version = options.get("server_version")
+        self.error_fn = options.get("error_fn")
+        self.length_required = options.get("length_required", True)
         self.ssl_context = ssl_context
         self.handler_fn = handler_fn
         self.max_body = max_body
@@ -160,6 +168,9 @@ class _Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
         conn = request
         self._track(conn, True)
         try:
+            # Headers and body leave in separate writes; with Nagle on, the
+            # body waits for the client's delayed ACK (40 ms per request).
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.ssl_context is not None:
                 request.settimeout(self.handshake_timeout)
                 conn = self.ssl_context.wrap_socket(request, server_side=True)
@@ -227,17 +238,28 @@ class HttpServer:
     ``ssl_params`` the server speaks plain HTTP. Binding happens in the
     constructor, so a daemon can report "address in use" before it
     detaches from the terminal.
+
+    Optional behaviour (RAPI uses these, noded keeps the defaults):
+    ``server_version`` is the ``Server`` header; ``error_fn(status,
+    message) -> (headers, body)`` formats the errors the transport itself
+    answers (411, 413, bad Content-Length); with ``length_required``
+    False a POST/PUT without Content-Length has an empty body (as curl
+    sends ``-X PUT`` without data) instead of getting 411.
     """
 
     def __init__(self, bind, port, handler_fn, ssl_params=None,
                  max_body=DEFAULT_MAX_BODY, idle_timeout=DEFAULT_IDLE_TIMEOUT,
-                 handshake_timeout=DEFAULT_HANDSHAKE_TIMEOUT):
+                 handshake_timeout=DEFAULT_HANDSHAKE_TIMEOUT,
+                 server_version=None, error_fn=None, length_required=True):
         bind = bind or "0.0.0.0"
         family = socket.AF_INET6 if ":" in bind else socket.AF_INET
         ssl_context = ssl_params.server_context() if ssl_params else None
         self.ssl_params = ssl_params
         self._server = _Server((bind, port), family, ssl_context, handler_fn,
-                               max_body, idle_timeout, handshake_timeout)
+                               max_body, idle_timeout, handshake_timeout,
+                               {"server_version": server_version,
+                                "error_fn": error_fn,
+                                "length_required": length_required})
         self.bind = bind
         self.port = self._server.server_address[1]
         self._thread = None

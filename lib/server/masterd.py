@@ -304,6 +304,7 @@ class MasterDaemon:
     def __init__(self):
         from ganeti import config
         from ganeti import config_sync
+        from ganeti import hooksmaster
         from ganeti import jqueue
         from ganeti import locking
         from ganeti import mcpu
@@ -323,8 +324,9 @@ class MasterDaemon:
         master_name = self.cfg.get_master_node_name()
         replicator = replication.QueueReplicator(
             self.rpc, self._replication_targets, rpc_client.encode_content)
-        self.context = base.MasterContext(self.cfg, self.rpc,
-                                          master_name=master_name)
+        self.context = base.MasterContext(
+            self.cfg, self.rpc, master_name=master_name,
+            hooks=hooksmaster.HooksRunner(self.rpc))
         self.processor = mcpu.Processor(self.context, locking.LockManager())
         self.jqueue = jqueue.JobQueue(
             None, self.processor.execute_opcode, replicator=replicator,
@@ -366,9 +368,13 @@ def _prepare(options, args):
 
 
 def _exec(options, args, daemon, stop_event):
-    del options, args
+    del args
     logging.info("ganeti-masterd %s serving %s", constants.RELEASE_VERSION,
                  pathutils.MASTER_SOCKET)
+    from ganeti import master_failover
+    # An old master coming back after a failover steps down by itself.
+    master_failover.watch_master_role(daemon.cfg, daemon.rpc, stop_event,
+                                      voting=not options.no_voting)
     daemon.serve(stop_event)
 
 

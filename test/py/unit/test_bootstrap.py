@@ -354,12 +354,6 @@ def test_single_node_cluster_needs_no_votes(tmp_path):
     assert rpc.calls == []
 
 
-def test_master_failover_not_implemented():
-    with pytest.raises(errors.OpPrereqError) as exc:
-        bootstrap.master_failover()
-    assert "not implemented" in exc.value.args[0]
-
-
 # --- node daemon setup (the program the master runs over SSH) ---
 
 @pytest.fixture

@@ -1206,7 +1206,8 @@ def test_man_page_lists_every_command(binary):
 
 
 _MAN_PAGES = [os.path.join(TOP, "man", b + ".rst")
-              for b in ("gnt-cluster", "gnt-node", "gnt-job", "gnt-debug")]
+              for b in ("gnt-cluster", "gnt-node", "gnt-job", "gnt-debug",
+                        "gnt-group")]
 
 
 def test_man_pages_match_command_tables():

@@ -148,7 +148,8 @@ def test_foundation_opcodes_are_all_mapped():
               "OP_NODE_REMOVE", "OP_NODE_SET_PARAMS", "OP_TAGS_GET",
               "OP_TAGS_SET", "OP_TAGS_DEL", "OP_TAGS_SEARCH",
               "OP_TEST_DELAY", "OP_TEST_DUMMY", "OP_TEST_JQUEUE"]
-    assert sorted(wanted) == sorted(cmdlib.LU_TABLE)
+    # later issues add rows; the foundation's must all stay
+    assert sorted(set(wanted) - set(cmdlib.LU_TABLE)) == []
 
 
 def test_unknown_opcode():
@@ -248,8 +249,8 @@ def test_delay_on_nodes_with_repeat(cfg):
     _, messages, lu = run_lu(cfg, rpc, {
         "OP_ID": "OP_TEST_DELAY", "duration": 0.01, "on_master": False,
         "on_nodes": ["node2", NODE3], "repeat": 2, "no_locks": False})
-    assert messages == ["  - INFO: Test delay iteration 0/1",
-                        "  - INFO: Test delay iteration 1/1"]
+    assert messages == [" - INFO: Test delay iteration 0/1",
+                        " - INFO: Test delay iteration 1/1"]
     assert rpc.calls == [("test_delay", [NODE2, NODE3], [0.01])] * 2
     assert sorted(lu.needed_locks[constants.LOCKS_NODE]) == sorted(
         [uuid_of(cfg, NODE2), uuid_of(cfg, NODE3)])
@@ -341,7 +342,7 @@ def test_offline_and_back(cfg):
                                             "offline": False})
     assert result == [("master_candidate", "True"), ("offline", "False")]
     assert rpc.called("version") == [("version", [NODE2], [])]
-    assert "  - INFO: Auto-promoting node to master candidate" in messages
+    assert " - INFO: Auto-promoting node to master candidate" in messages
     assert cfg.get_node_info_by_name(NODE2).master_candidate
 
 
@@ -371,7 +372,7 @@ def test_candidate_pool_is_kept(root):
     result, messages, lu = run_lu(cfg, FakeRpc(), op)
     assert result == [("master_candidate", "False")]
     assert lu.needed_locks[constants.LOCKS_NODE] is base.ALL_SET
-    assert ("  - INFO: Promoted nodes to master candidate role: %s" % NODE3
+    assert (" - INFO: Promoted nodes to master candidate role: %s" % NODE3
             in messages)
     assert cfg.get_node_info_by_name(NODE3).master_candidate
     assert not cfg.get_node_info_by_name(NODE2).master_candidate
@@ -446,7 +447,7 @@ def test_add_node(cfg, monkeypatch):
     uploads = rpc.called("upload_file")
     assert [(c[1], c[2][0]) for c in uploads] == [
         (["node4.gnt.test"], pathutils.CONFD_HMAC_KEY)]
-    assert "  - INFO: Node will be a master candidate" in messages
+    assert " - INFO: Node will be a master candidate" in messages
 
 
 @pytest.mark.parametrize("op, message", [
@@ -786,7 +787,7 @@ def test_redistribute_files(cfg):
         n, "upload_file", fail_msg="disk full")})
     assert config_sync.redistribute_files(cfg, rpc, [NODE2],
                                           messages.append) == 4
-    assert messages[0].startswith("  - WARNING: Copy of file ")
+    assert messages[0].startswith(" - WARNING: Copy of file ")
 
 
 def test_ancillary_files():
