@@ -17,6 +17,7 @@ import logging
 import socket
 import socketserver
 import threading
+import time
 
 from ganeti import http as ghttp
 
@@ -25,6 +26,10 @@ DEFAULT_IDLE_TIMEOUT = 300
 DEFAULT_HANDSHAKE_TIMEOUT = 10
 
 _BODY_METHODS = frozenset(["POST", "PUT", "PATCH"])
+# After refusing a too large body, read at most this much of it for at
+# most this long before closing.
+_DRAIN_LIMIT = 16 * 1024 * 1024
+_DRAIN_SECONDS = 2.0
 
 
 class _RequestHandler(http.server.BaseHTTPRequestHandler):
@@ -81,15 +86,46 @@ class _RequestHandler(http.server.BaseHTTPRequestHandler):
                         "Invalid Content-Length %r" % length)
             return None
         if size > self.server.max_body:
-            self._error(ghttp.HTTP_PAYLOAD_TOO_LARGE,
-                        "Request body of %d bytes exceeds the limit of %d" %
-                        (size, self.server.max_body))
+            self._too_large(size)
+            self._drain(size)
             return None
         body = self.rfile.read(size)
         if len(body) != size:
             self.close_connection = True
             return None
         return body
+
+    def handle_expect_100(self):
+        """Refuse an oversized body before the client sends it."""
+        try:
+            size = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            size = 0
+        if size > self.server.max_body:
+            self._too_large(size)
+            return False
+        return super().handle_expect_100()
+
+    def _too_large(self, size):
+        self._error(ghttp.HTTP_PAYLOAD_TOO_LARGE,
+                    "Request body of %d bytes exceeds the limit of %d" %
+                    (size, self.server.max_body))
+
+    def _drain(self, size):
+        """Read and drop (part of) an unwanted body after the error reply,
+        so that a client still sending it gets to read the reply instead
+        of a connection reset."""
+        left = min(size, _DRAIN_LIMIT)
+        deadline = time.monotonic() + _DRAIN_SECONDS
+        try:
+            self.connection.settimeout(_DRAIN_SECONDS)
+            while left > 0 and time.monotonic() < deadline:
+                chunk = self.rfile.read1(min(left, 65536))
+                if not chunk:
+                    break
+                left -= len(chunk)
+        except (OSError, ValueError):
+            pass
 
     def _error(self, status, message):
         """Reply with an error and drop the connection (body unread)."""

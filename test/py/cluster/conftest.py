@@ -15,7 +15,7 @@ import pytest
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.realpath(__file__)))))
 VCLUSTER = os.path.join(TOP, "tools", "vcluster")
-PREFIX = "gct"
+PREFIX = os.environ.get("GNT_TEST_PREFIX", "gct")
 DOMAIN = "gnt.test"
 INIT_ARGS = ["gnt-cluster", "init", "--enabled-hypervisors=fake,kvm",
              "--master-netdev=br0", "--nic-parameters=link=br0",
