@@ -22,6 +22,8 @@ _MODULES = (
     "ganeti.backend.hooks",
     "ganeti.backend.storage",
     "ganeti.backend.power",
+    "ganeti.backend.instance",
+    "ganeti.backend.blockdev",
 )
 
 

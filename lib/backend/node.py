@@ -162,14 +162,14 @@ def host_hv_info():
 
 
 def hypervisor_node_info(hv_name, hvparams):
-    """Node facts for one hypervisor.
-
-    Every hypervisor that runs instances as host processes (kvm, lxc,
-    chroot, fake) sees the host's memory; the hypervisor layer may refine
-    this (Xen reports dom0 and hypervisor memory separately).
-    """
-    del hvparams
-    info = host_hv_info()
+    """Node facts for one hypervisor, from its driver's get_node_info
+    (the host's facts for hypervisors without a driver here)."""
+    from ganeti import errors
+    from ganeti import hypervisor
+    try:
+        info = hypervisor.get_hypervisor(hv_name).get_node_info(hvparams)
+    except errors.HypervisorError:
+        info = host_hv_info()
     info["hv_name"] = hv_name
     return info
 
@@ -255,9 +255,21 @@ def _check_master_ip(value):
     return tcp_ping(address) is None
 
 
-def _check_hypervisors(names):
-    return dict((name, None if name in constants.HYPER_TYPES else
-                 "Unknown hypervisor '%s'" % name) for name in names or [])
+def _check_hypervisors(names, all_hvparams=None):
+    """``{name: None or problem}`` from each driver's verify()."""
+    from ganeti import errors
+    from ganeti import hypervisor
+    result = {}
+    for name in names or []:
+        if name not in constants.HYPER_TYPES:
+            result[name] = "Unknown hypervisor '%s'" % name
+            continue
+        try:
+            result[name] = hypervisor.get_hypervisor(name).verify(
+                (all_hvparams or {}).get(name))
+        except errors.HypervisorError as err:
+            result[name] = str(err)
+    return result
 
 
 def _existing_bridges():
@@ -305,7 +317,7 @@ _VERIFY_CHECKS = {
     defs.NV_NODENETTEST: lambda v, _h: _ping_many(_name_address_pairs(v)),
     defs.NV_MASTERIP: lambda v, _h: _check_master_ip(v),
     defs.NV_TIME: lambda _v, _h: list(text.split_time(time.time())),
-    defs.NV_HYPERVISOR: lambda v, _h: _check_hypervisors(v),
+    defs.NV_HYPERVISOR: _check_hypervisors,
     defs.NV_SSCONF: lambda _v, _h: read_all_ssconf(),
     defs.NV_BRIDGES: lambda v, _h: missing_bridges(v),
     defs.NV_HVINFO: _hvinfo,
