@@ -20,6 +20,7 @@ from ganeti import constants
 from ganeti import pathutils
 from ganeti import serializer
 from ganeti.rpc import defs as rpc_defs
+from ganeti.rpc.backoff import NodeBackoff
 
 
 def ancillary_files(cluster, redist):
@@ -82,6 +83,9 @@ def make_distributor(rpc, cfg_getter=None):
     may still hold its lock) and always matches what was written;
     ``cfg_getter`` is only used if ``data`` cannot be parsed.
     """
+    backoff = NodeBackoff()
+    state = {"ssconf": None, "stale": set()}
+
     def distribute(data, ssconf_values):
         try:
             master_uuid, nodes = _nodes_from_data(data)
@@ -97,21 +101,36 @@ def make_distributor(rpc, cfg_getter=None):
             node["name"] for uuid, node in nodes.items()
             if uuid != master_uuid and node.get("master_candidate") and
             not node.get("offline"))
+        # nodes that failed lately are skipped (their connect timeout would
+        # delay every write) and marked stale until they answer again
+        candidates, skipped = backoff.split(candidates)
+        state["stale"].update(skipped)
         if candidates:
             content = rpc_defs.encode_content(data)
             results = rpc.call("upload_file", candidates,
                                [pathutils.CLUSTER_CONF_FILE, content,
                                 0o600, None, None, None, None])
+            state["stale"].update(backoff.record(results))
             _warn_failures(results, pathutils.CLUSTER_CONF_FILE)
         if ssconf_values is not None:
-            online = sorted(node["name"] for node in nodes.values()
-                            if not node.get("offline"))
-            results = rpc.call("write_ssconf_files", online,
-                               [dict(ssconf_values)])
-            for name in sorted(results):
-                if results[name].fail_msg and not results[name].offline:
-                    logging.warning("Can't write ssconf files on node %s: %s",
-                                    name, results[name].fail_msg)
+            state["ssconf"] = dict(ssconf_values)
+        online = sorted(node["name"] for node in nodes.values()
+                        if not node.get("offline"))
+        if ssconf_values is not None:
+            targets = online
+        else:  # unchanged values: only nodes that missed an earlier push
+            targets = [n for n in online if n in state["stale"]]
+        targets, skipped = backoff.split(targets)
+        if targets and state["ssconf"] is not None:
+            results = rpc.call("write_ssconf_files", targets,
+                               [state["ssconf"]])
+            failed = set(backoff.record(results))
+            state["stale"].difference_update(set(targets) - failed)
+            state["stale"].update(failed)
+            for name in sorted(failed):
+                logging.warning("Can't write ssconf files on node %s: %s",
+                                name, results[name].fail_msg)
+        state["stale"].update(skipped)
     return distribute
 
 

@@ -10,6 +10,7 @@ import logging
 import threading
 
 from ganeti import constants
+from ganeti.rpc.backoff import NodeBackoff
 
 
 class QueueReplicator:
@@ -24,6 +25,9 @@ class QueueReplicator:
         self._encode = encode_fn
         self.full_sync_fn = full_sync_fn
         self._synced = set()
+        # a dead candidate must not slow replication to the others; it
+        # gets a full sync once it answers again
+        self._backoff = NodeBackoff()
         self._cond = threading.Condition()
         self._pending = {}        # path -> content
         self._renames = []        # [(old, new)]
@@ -87,22 +91,36 @@ class QueueReplicator:
                 self._cond.notify_all()
 
     def _send(self, pending, renames, drain):
-        nodes = self._targets_fn()
+        nodes, skipped = self._backoff.split(self._targets_fn())
         self._synced &= set(nodes)
         if self.full_sync_fn is not None:
             self._full_sync([n for n in nodes if n not in self._synced])
+        nodes = [n for n in nodes if n in self._synced or
+                 self.full_sync_fn is None]
+        if skipped:
+            logging.debug("Job queue replication skips %s for now",
+                          ", ".join(skipped))
         if not nodes:
             return
         if renames:
-            self._report("rename", self._rpc.call(
+            self._report("rename", self._call(
                 "jobqueue_rename", nodes, [[list(r) for r in renames]]))
         for path, content in sorted(pending.items()):
-            self._report(path, self._rpc.call(
-                "jobqueue_update", nodes, [path, self._encode(content)],
-                timeout=constants.RPC_TMO_URGENT))
-        if drain is not None:
-            self._report("drain flag", self._rpc.call(
+            self._report(path, self._call(
+                "jobqueue_update", nodes, [path, self._encode(content)]))
+            nodes = [n for n in nodes if n in self._synced or
+                     self.full_sync_fn is None]
+        if drain is not None and nodes:
+            self._report("drain flag", self._call(
                 "jobqueue_set_drain_flag", nodes, [drain]))
+
+    def _call(self, procedure, nodes, args):
+        """Call and book failures: a failed node leaves the synced set."""
+        results = self._rpc.call(procedure, nodes, args,
+                                 timeout=constants.RPC_TMO_URGENT)
+        for node in self._backoff.record(results):
+            self._synced.discard(node)
+        return results
 
     def _full_sync(self, new_nodes):
         """Bring nodes that just became targets up to date."""
@@ -110,11 +128,13 @@ class QueueReplicator:
             return
         failed = set()
         for path, content in self.full_sync_fn():
-            results = self._rpc.call("jobqueue_update", new_nodes,
+            targets = [n for n in new_nodes if n not in failed]
+            if not targets:
+                break
+            results = self._rpc.call("jobqueue_update", targets,
                                      [path, self._encode(content)],
                                      timeout=constants.RPC_TMO_URGENT)
-            failed.update(node for node, result in results.items()
-                          if result.fail_msg)
+            failed.update(self._backoff.record(results))
         self._synced.update(set(new_nodes) - failed)
         if failed:
             logging.warning("Full job queue sync to %s failed",

@@ -352,6 +352,20 @@ class MasterDaemon:
         self.server = LuxiServer(pathutils.MASTER_SOCKET,
                                  _methods(self.services))
         self.jqueue.start()
+        threading.Thread(target=self._activate_master_ip,
+                         name="master-ip", daemon=True).start()
+
+    def _activate_master_ip(self):
+        """Bring up the master IP, as after a reboot of the master."""
+        from ganeti.cmdlib import node as node_lu
+        cluster = self.cfg.get_cluster_info()
+        result = self.rpc.call_single(
+            "node_activate_master_ip", self.cfg.get_master_node_name(),
+            [node_lu.master_params(self.cfg),
+             cluster.use_external_mip_script])
+        if result.fail_msg:
+            logging.warning("Could not activate the master IP: %s",
+                            result.fail_msg)
 
     def serve(self, stop_event):
         try:
