@@ -714,11 +714,7 @@ def init_cluster(cluster_name, feedback_fn=None, **kwargs):
     _daemon_util(["start", constants.NODED], "start the node daemon")
     rpc = _local_rpc(host_name, host_ip)
     _wait_for_noded(rpc, host_name)
-    result = rpc.call_single("node_activate_master_ip", host_name,
-                             [master_params_of(data),
-                              params["use_external_mip_script"]])
-    if result.fail_msg:
-        warn("Could not activate the master IP: %s" % result.fail_msg)
+    # the master daemon brings up the master IP when it starts
     _daemon_util(["start-master"], "start the master daemon")
     from ganeti import luxi
     if not luxi.wait_for_socket(pathutils.MASTER_SOCKET,

@@ -73,7 +73,7 @@ def _warn_failures(results, what, feedback_fn=None):
     return failed
 
 
-def make_distributor(rpc, cfg_getter=None):
+def make_distributor(rpc, cfg_getter=None, backoff=None):
     """The ConfigWriter's after-write callback.
 
     ``distribute(data, ssconf_values)``: ``data`` is the serialized
@@ -83,7 +83,8 @@ def make_distributor(rpc, cfg_getter=None):
     may still hold its lock) and always matches what was written;
     ``cfg_getter`` is only used if ``data`` cannot be parsed.
     """
-    backoff = NodeBackoff()
+    if backoff is None:
+        backoff = NodeBackoff()
     state = {"ssconf": None, "stale": set()}
 
     def distribute(data, ssconf_values):

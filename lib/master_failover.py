@@ -338,12 +338,7 @@ class _Failover:
             self.warn("Could not start the master role on the new master"
                       " %s, please check: %s" % (new, msg), failed=True)
             return False
-        ems = bool(self.cfg.get_use_external_mip_script())
-        msg = self.call("node_activate_master_ip", [new],
-                        [self._master_params(new), ems])[new]
-        if msg:
-            self.warn("Could not activate the master IP: %s" % msg,
-                      failed=True)
+        # the master daemon brings up the master IP itself when it starts
         return True
 
     def wait_for_ip_up(self):

@@ -23,12 +23,15 @@ ALL_SET = constants.LOCKS_ALL
 class MasterContext:
     """What an LU may use: config, node RPC, the job queue, hooks runner."""
 
-    def __init__(self, cfg, rpc, jqueue=None, hooks=None, master_name=None):
+    def __init__(self, cfg, rpc, jqueue=None, hooks=None, master_name=None,
+                 node_backoff=None):
         self.cfg = cfg
         self.rpc = rpc
         self.jqueue = jqueue
         self.hooks = hooks
         self.master_name = master_name
+        # nodes the background pushes skip for a while (rpc.backoff)
+        self.node_backoff = node_backoff
 
 
 class LogicalUnit:

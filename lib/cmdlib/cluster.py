@@ -98,6 +98,10 @@ class LUClusterRedistConf(base.NoHooksLU):
         self.share_locks[constants.LOCKS_NODE] = 1
 
     def exec_(self, feedback_fn):
+        # An explicit redistribution tries every node again, also those
+        # the background pushes are skipping after failures.
+        if self.context.node_backoff is not None:
+            self.context.node_backoff.clear()
         # Rewriting the cluster object makes the ConfigWriter distribute
         # config.data; it sends ssconf only when the values changed, so a
         # node whose files were damaged gets them here.

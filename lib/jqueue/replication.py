@@ -16,7 +16,8 @@ from ganeti.rpc.backoff import NodeBackoff
 class QueueReplicator:
     """Coalescing sender; ``targets_fn()`` names the nodes to update."""
 
-    def __init__(self, rpc, targets_fn, encode_fn, full_sync_fn=None):
+    def __init__(self, rpc, targets_fn, encode_fn, full_sync_fn=None,
+                 backoff=None):
         """``full_sync_fn()`` lists (path, content) of the whole queue; it is
         sent once to every node that newly becomes a target (a node just
         added or promoted to master candidate)."""
@@ -27,7 +28,7 @@ class QueueReplicator:
         self._synced = set()
         # a dead candidate must not slow replication to the others; it
         # gets a full sync once it answers again
-        self._backoff = NodeBackoff()
+        self._backoff = backoff if backoff is not None else NodeBackoff()
         self._cond = threading.Condition()
         self._pending = {}        # path -> content
         self._renames = []        # [(old, new)]

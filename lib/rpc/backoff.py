@@ -43,6 +43,11 @@ class NodeBackoff:
                     self._state.pop(node, None)
         return failed
 
+    def clear(self):
+        """Forget every failure: the next push tries all nodes."""
+        with self._lock:
+            self._state.clear()
+
     def failing(self):
         with self._lock:
             return sorted(self._state)

@@ -313,20 +313,24 @@ class MasterDaemon:
         from ganeti.cmdlib import base
         from ganeti.jqueue import replication
         from ganeti.rpc import client as rpc_client
+        from ganeti.rpc.backoff import NodeBackoff
 
         holder = {}
+        # one view of unresponsive nodes for all background pushes
+        backoff = NodeBackoff()
         self.cfg = config.ConfigWriter(
             distributor=lambda data, ssconf_values:
             holder["distribute"](data, ssconf_values))
         self.rpc = rpc_client.RpcRunner(rpc_client.config_resolver(self.cfg))
-        holder["distribute"] = config_sync.make_distributor(self.rpc,
-                                                            lambda: self.cfg)
+        holder["distribute"] = config_sync.make_distributor(
+            self.rpc, lambda: self.cfg, backoff=backoff)
         master_name = self.cfg.get_master_node_name()
         replicator = replication.QueueReplicator(
-            self.rpc, self._replication_targets, rpc_client.encode_content)
+            self.rpc, self._replication_targets, rpc_client.encode_content,
+            backoff=backoff)
         self.context = base.MasterContext(
             self.cfg, self.rpc, master_name=master_name,
-            hooks=hooksmaster.HooksRunner(self.rpc))
+            hooks=hooksmaster.HooksRunner(self.rpc), node_backoff=backoff)
         self.processor = mcpu.Processor(self.context, locking.LockManager())
         self.jqueue = jqueue.JobQueue(
             None, self.processor.execute_opcode, replicator=replicator,
