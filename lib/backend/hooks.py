@@ -31,11 +31,19 @@ def hooks_runner(hpath, phase, env):
         fail("Invalid hooks path '%s'", hpath)
     subdir = "%s-%s.d" % (hpath, phase)
     dirname = os.path.join(pathutils.HOOKS_BASE_DIR, subdir)
+    return [["%s/%s" % (subdir, name), status, output]
+            for name, status, output in run_parts_dir(dirname, env)]
+
+
+def run_parts_dir(dirname, env):
+    """Run a directory's scripts with run-parts rules.
+
+    Returns ``[name, status, output]`` per entry (hidden files are not
+    listed); a missing directory is the common case and yields nothing.
+    """
     if not os.path.isdir(dirname):
-        # No directory is the common case: nothing to run, nothing to say.
         return []
     try:
-        # Hidden files are not listed at all (not even as skipped).
         names = sorted(name for name in os.listdir(dirname)
                        if not name.startswith("."))
     except OSError as err:
@@ -46,13 +54,12 @@ def hooks_runner(hpath, phase, env):
     results = []
     for name in names:
         path = os.path.join(dirname, name)
-        rel = "%s/%s" % (subdir, name)
         if (not _HOOK_NAME_RE.match(name) or not os.path.isfile(path) or
                 not os.access(path, os.X_OK)):
-            results.append([rel, defs.HKR_SKIP, ""])
+            results.append([name, defs.HKR_SKIP, ""])
             continue
         status, output = _run_hook(path, script_env)
-        results.append([rel, status, output])
+        results.append([name, status, output])
     return results
 
 
