@@ -24,6 +24,7 @@ _MODULES = (
     "ganeti.backend.power",
     "ganeti.backend.instance",
     "ganeti.backend.blockdev",
+    "ganeti.backend.os",
 )
 
 

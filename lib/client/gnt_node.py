@@ -5,6 +5,7 @@ from ganeti import cli_opts
 from ganeti import cli_output
 from ganeti import constants
 from ganeti import errors
+from ganeti.client import instance_moves
 
 _LIST_DEF_FIELDS = ["name", "dtotal", "dfree", "mtotal", "mnode", "mfree",
                     "pinst_cnt", "sinst_cnt"]
@@ -450,6 +451,7 @@ COMMANDS = {
         "[<node-name>...]", "List health of node(s) using out-of-band"),
 }
 COMMANDS.update(cli.tag_commands(cli.ARGS_ONE_NODE, "<node-name>"))
+COMMANDS.update(instance_moves.NODE_COMMANDS)
 
 ALIASES = {"show": "info"}
 

@@ -177,7 +177,10 @@ _SIMPLE_FIELDS = (
 _NESTED_FIELDS = (
     ("hvparams", "hvparams"),
     ("diskparams", "diskparams"),
-    ("os_hvp", "os_hvp"),
+)
+# opcode field -> cluster attribute, for {os: {param: value}} merges where
+# None or "default" removes a parameter and an emptied OS entry goes away
+_OSPARAM_FIELDS = (
     ("osparams", "osparams"),
     ("osparams_private_cluster", "osparams_private_cluster"),
 )
@@ -191,6 +194,37 @@ def _merge(current, changes):
             result.pop(key, None)
         else:
             result[key] = value
+    return result
+
+
+def _merge_osparams(current, changes):
+    result = dict((k, dict(v)) for k, v in (current or {}).items())
+    for os_name, values in changes.items():
+        params = dict(result.get(os_name, {}))
+        for key, value in (values or {}).items():
+            if value is None or value == "default":
+                params.pop(key, None)
+            else:
+                params[key] = value
+        if params:
+            result[os_name] = params
+        else:
+            result.pop(os_name, None)
+    return result
+
+
+def _merge_os_hvp(current, changes):
+    """Per-OS hypervisor parameters: parameters of one hypervisor are
+    updated, a hypervisor given as None is dropped."""
+    result = dict((os_name, dict((hv, dict(p)) for hv, p in hvs.items()))
+                  for os_name, hvs in (current or {}).items())
+    for os_name, hvs in changes.items():
+        entry = result.setdefault(os_name, {})
+        for hv_name, params in (hvs or {}).items():
+            if params is None:
+                entry.pop(hv_name, None)
+            else:
+                entry.setdefault(hv_name, {}).update(params)
     return result
 
 
@@ -281,6 +315,18 @@ class LUClusterSetParams(base.LogicalUnit):
                     raise errors.OpPrereqError(
                         "Invalid parameters for hypervisor %s: %s" %
                         (hv_name, ", ".join(extra)), errors.ECODE_INVAL)
+        for os_name, hvs in (op.os_hvp or {}).items():
+            for hv_name, values in (hvs or {}).items():
+                known = constants.HVC_DEFAULTS.get(hv_name)
+                if known is None:
+                    raise errors.OpPrereqError("Unknown hypervisor '%s'" %
+                                               hv_name, errors.ECODE_INVAL)
+                extra = sorted(set(values or {}) - set(known))
+                if extra:
+                    raise errors.OpPrereqError(
+                        "Invalid parameters for hypervisor %s: %s" %
+                        (hv_name, ", ".join(extra)), errors.ECODE_INVAL)
+        self._check_osparams(cluster)
         if op.beparams:
             bootstrap.check_param_types(cluster.fill_be(op.beparams),
                                         constants.BES_PARAMETER_TYPES,
@@ -322,6 +368,13 @@ class LUClusterSetParams(base.LogicalUnit):
                 for key, values in changes.items():
                     merged[key] = _merge(merged.get(key), values or {})
                 setattr(cluster, attr, merged)
+        for field, attr in _OSPARAM_FIELDS:
+            changes = getattr(op, field)
+            if changes:
+                setattr(cluster, attr,
+                        _merge_osparams(getattr(cluster, attr), changes))
+        if op.os_hvp:
+            cluster.os_hvp = _merge_os_hvp(cluster.os_hvp, op.os_hvp)
         for field in ("beparams", "nicparams"):
             changes = getattr(op, field)
             if changes:
@@ -373,6 +426,32 @@ class LUClusterSetParams(base.LogicalUnit):
         if op.candidate_pool_size is not None:
             node_lu.adjust_candidate_pool(self, [])
         return None
+
+    def _check_osparams(self, cluster):
+        """Ganeti checks changed OS parameters with the OS's own verify
+        script on the master (an OS missing there is not checked)."""
+        from ganeti import osapi
+        op = self.op
+        if not (op.osparams or op.osparams_private_cluster):
+            return
+        new_public = _merge_osparams(cluster.osparams, op.osparams or {})
+        new_private = _merge_osparams(cluster.osparams_private_cluster,
+                                      op.osparams_private_cluster or {})
+        master = self.cfg.get_master_node_name()
+        changed = set(op.osparams or {}) | set(
+            op.osparams_private_cluster or {})
+        for os_name in sorted(changed):
+            params = osapi.fill_os_params(cluster, os_name,
+                                          new_public.get(os_name, {}),
+                                          new_private.get(os_name, {}))
+            result = self.rpc.call_single(
+                "os_validate", master,
+                [False, os_name, [osapi.VALIDATE_PARAMETERS], params, False])
+            result.raise_on_failure("OS Parameters validation failed on"
+                                    " node %s" % master)
+            if not result.payload:
+                self.log_info("OS %s not found on node %s, validation"
+                              " skipped", os_name, master)
 
     def _set_data_collectors(self, cluster):
         collectors = dict((name, dict(settings)) for name, settings in

@@ -740,6 +740,52 @@ class ConfigWriter(ResourcesMixin):
             self._bump_cluster(data, log, now)
         self._mutate(change)
 
+    def add_instance_disk(self, inst_uuid, disk, idx=None, ec_id=None):
+        """Attach a new disk (a copy is stored) at index ``idx`` (default:
+        last); the disk's UUID."""
+        disk = disk.copy()
+
+        def change(data, log, now):
+            inst = data.instances.get(inst_uuid)
+            if inst is None:
+                raise errors.ConfigurationError("Unknown instance '%s'" %
+                                                inst_uuid)
+            self._ensure_uuid(disk, ec_id)
+            disk.serial_no = 1
+            disk.ctime = disk.mtime = now
+            log.save_item("disks", disk.uuid)
+            data.disks[disk.uuid] = disk
+            log.save_item("instances", inst_uuid)
+            inst = inst.copy()
+            disks = list(inst.disks or [])
+            disks.insert(len(disks) if idx is None else idx, disk.uuid)
+            inst.disks = disks
+            inst.serial_no = (inst.serial_no or 0) + 1
+            inst.mtime = now
+            data.instances[inst_uuid] = inst
+            self._bump_cluster(data, log, now)
+            return disk.uuid
+        return self._mutate(change)
+
+    def remove_instance_disk(self, inst_uuid, disk_uuid):
+        """Detach and forget one disk of an instance."""
+        def change(data, log, now):
+            inst = data.instances.get(inst_uuid)
+            if inst is None or disk_uuid not in (inst.disks or []):
+                raise errors.ConfigurationError(
+                    "Disk %s is not attached to instance '%s'" %
+                    (disk_uuid, inst_uuid))
+            log.save_item("instances", inst_uuid)
+            inst = inst.copy()
+            inst.disks = [d for d in inst.disks if d != disk_uuid]
+            inst.serial_no = (inst.serial_no or 0) + 1
+            inst.mtime = now
+            data.instances[inst_uuid] = inst
+            log.save_item("disks", disk_uuid)
+            data.disks.pop(disk_uuid, None)
+            self._bump_cluster(data, log, now)
+        self._mutate(change)
+
     @staticmethod
     def _bump_cluster(data, log, now):
         log.save_attrs(data.cluster, "serial_no", "mtime")

@@ -35,6 +35,7 @@ RESOURCES = {
     constants.QR_INSTANCE: "fields_instance",
     constants.QR_JOB: "fields_job",
     constants.QR_CLUSTER: "fields_cluster",
+    constants.QR_OS: "fields_os",
 }
 
 

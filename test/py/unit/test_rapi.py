@@ -653,7 +653,10 @@ def test_huge_body_413_and_chunked_411(tmp_path):
         stack.close()
 
 
-def test_missing_logical_unit_is_501_then_works(rapi, with_lus):
+def test_missing_logical_unit_is_501_then_works(rapi, with_lus,
+                                                monkeypatch):
+    monkeypatch.delitem(cmdlib.LU_TABLE, "OP_INSTANCE_REBOOT",
+                        raising=False)
     path = "/2/instances/web1/reboot?type=soft&ignore_secondaries=1"
     status, _, data = rapi.write("POST", path, {"shutdown_timeout": 30})
     assert status == 501
