@@ -105,6 +105,7 @@ class HttpClientPool:
         if conn.sock is None:
             conn.timeout = self._connect_timeout
             conn.connect()
+            _detect_dead_peers(conn.sock)
         conn.sock.settimeout(timeout)
         conn.request(method, path, body=body, headers=hdrs)
         resp = conn.getresponse()
@@ -122,6 +123,27 @@ class HttpClientPool:
         for conns in idle.values():
             for conn in conns:
                 conn.close()
+
+
+# A peer that vanished (link down, node off) never acknowledges what we
+# send and never answers keep-alive probes: fail after ~10-25 s instead of
+# the call's timeout (up to hours), without limiting slow but alive calls.
+_USER_TIMEOUT_MS = 10000
+_KEEPALIVE = (("TCP_KEEPIDLE", 10), ("TCP_KEEPINTVL", 5), ("TCP_KEEPCNT", 3))
+
+
+def _detect_dead_peers(sock):
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        for name, value in _KEEPALIVE:
+            if hasattr(socket, name):
+                sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name),
+                                value)
+        if hasattr(socket, "TCP_USER_TIMEOUT"):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT,
+                            _USER_TIMEOUT_MS)
+    except OSError:  # not a TCP socket (tests on unix sockets)
+        pass
 
 
 def _is_usable(conn):
