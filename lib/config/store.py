@@ -6,6 +6,8 @@ structure; every failure names the file and what is wrong with it, because
 the CLI prints it as ``Corrupt configuration file: ...``.
 """
 
+import threading
+import weakref
 import logging
 
 from ganeti import constants
@@ -144,10 +146,49 @@ def config_to_plain(config_data):
     return _plain(config_data)
 
 
+# Members of these collections are never changed in place (a change stores
+# a modified copy), so each object's JSON text can be computed once and
+# reused by every later write: a write then costs a join, not a full
+# encode of thousands of instances.
+_IMMUTABLE_MEMBERS = frozenset(["nodes", "nodegroups", "instances",
+                                "networks", "disks", "filters"])
+_fragments = weakref.WeakKeyDictionary()
+_fragments_lock = threading.Lock()
+
+
+def _member_text(key, obj):
+    """``"key":{...}`` for one collection member, cached per object."""
+    with _fragments_lock:
+        cached = _fragments.get(obj)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    text = "%s:%s" % (serializer.dump_json(key),
+                      serializer.dump_json(_plain(obj)))
+    with _fragments_lock:
+        _fragments[obj] = (key, text)
+    return text
+
+
 def serialize_config(config_data):
-    """Bytes written to disk (compact JSON, sorted keys)."""
+    """Bytes written to disk (compact JSON, sorted keys).
+
+    The same text as ``dump_json(to_dict())`` (pinned by a test), built
+    from cached per-object fragments.
+    """
     try:
-        text = serializer.dump_json(_plain(config_data))
+        parts = []
+        for name in sorted(config_data.FIELDS):
+            value = getattr(config_data, name)
+            if value is None:
+                continue
+            if name in _IMMUTABLE_MEMBERS:
+                text = "{%s}" % ",".join(
+                    _member_text(key, member)
+                    for key, member in sorted(value.items()))
+            else:
+                text = serializer.dump_json(_plain_any(value))
+            parts.append("%s:%s" % (serializer.dump_json(name), text))
+        text = "{%s}" % ",".join(parts)
     except (TypeError, ValueError) as err:
         raise errors.ConfigurationError("Can't serialize configuration: %s" %
                                         err)

@@ -617,3 +617,27 @@ def test_uuid_and_mac_generation_are_unique_and_reserved(cfg_file):
         cfg.reserve_mac("aa:00:00:11:22:33", "job2")   # used by inst1
     cfg.drop_ec_reservations("job1")
     cfg.reserve_mac(mac, "job2")
+
+
+def test_serialized_text_equals_plain_encoding_after_changes(tmp_path):
+    """The cached per-object fragments never go stale: after changes the
+    written text is still exactly the JSON of the whole config."""
+    import json as _json
+    from ganeti import serializer as _serializer
+    from ganeti.config import store as _store
+    src = _json.load(open(os.path.join(os.path.dirname(__file__), "..", "..",
+                                       "data", "config", "cluster-3.0.json")))
+    path = str(tmp_path / "config.data")
+    with open(path, "w") as handle:
+        _json.dump(src, handle)
+    cfg = config.ConfigWriter(path)
+    first = _store.serialize_config(cfg.get_config_data())
+    node = cfg.get_node_info(cfg.get_node_list()[0])
+    node.tags = ["changed-tag"]
+    cfg.update(node)
+    snapshot = cfg.get_config_data()
+    text = _store.serialize_config(snapshot).decode()
+    assert text == _serializer.dump_json(snapshot.to_dict())
+    assert "changed-tag" in text and text.encode() != first
+    with open(path) as handle:
+        assert _json.load(handle) == _json.loads(text)
