@@ -268,6 +268,24 @@ def _qemu_pid(c, node, name):
     return res.stdout.strip() or None
 
 
+def _bring_back_online(c, node_name, timeout=90):
+    """Undo the cut: the node online again and a master candidate, as the
+    shared cluster fixture had it (later tests rely on that)."""
+    deadline = time.time() + timeout
+    while True:
+        res = c.run("node1", "gnt-node", "modify", "-O", "no", node_name,
+                    check=False, timeout=180)
+        if res.returncode == 0 or time.time() > deadline:
+            break
+        time.sleep(2)
+    role = c.run("node1", "gnt-node", "list", "--no-headers", "-o", "role",
+                 node_name, check=False).stdout.strip()
+    if role != "C":
+        c.run("node1", "gnt-node", "modify", "-C", "yes", node_name,
+              check=False, timeout=180)
+    c.run("node1", "gnt-cluster", "redist-conf", check=False, timeout=180)
+
+
 def test_kvm_live_migration_and_failover_of_cut_node(mcluster):
     c = mcluster
     guest = _guest()
@@ -334,8 +352,7 @@ def test_kvm_live_migration_and_failover_of_cut_node(mcluster):
             pid = _qemu_pid(c, "node2", name)
             if pid:
                 c.run("node2", "kill", "-9", pid, check=False)
-            c.run("node1", "gnt-node", "modify", "-O", "no", N2,
-                  check=False, timeout=180)
+            _bring_back_online(c, N2)
         _gi(c, "remove", "-f", "--shutdown-timeout", "10", name,
             check=False)
     assert name not in _names(c)

@@ -466,6 +466,8 @@ job = c.CreateInstance("create", name, "diskless", [], [{}],
                        beparams={"memory": 128})
 out["create"] = c.WaitForJobCompletion(job, period=0.5, retries=600)
 out["create_status"] = c.GetJobStatus(job)
+if not out["create"]:
+    sys.exit("create failed: " + json.dumps(out["create_status"]))
 out["list"] = c.GetInstances()
 out["bulk"] = c.GetInstances(bulk=True)
 out["one"] = c.GetInstance(name)
@@ -517,7 +519,7 @@ OS_DIR = "/srv/ganeti/os/" + OS_NAME
 OS_SETUP = ("mkdir -p {d} && echo 20 > {d}/ganeti_api_version && "
             "for s in create export import rename verify; do "
             "printf '#!/bin/sh\\nexit 0\\n' > {d}/$s; chmod 755 {d}/$s; "
-            "done").format(d=OS_DIR)
+            "done && touch {d}/parameters.list").format(d=OS_DIR)
 
 
 def test_upstream_client_instance_lifecycle(cluster, rapi):
