@@ -343,6 +343,16 @@ class _Failover:
 
     def wait_for_ip_up(self):
         master_ip = self.cfg.get_master_ip()
+        if wait_for_ip(master_ip, True, timeout=IP_WAIT_TIMEOUT / 3):
+            return
+        # the new master daemon raises the IP when it starts; if that has
+        # not happened (yet), raise it from here (idempotent)
+        new = self.new_master
+        ems = bool(self.cfg.get_use_external_mip_script())
+        msg = self.call("node_activate_master_ip", [new],
+                        [self._master_params(new), ems])[new]
+        if msg:
+            self.warn("Could not activate the master IP: %s" % msg)
         if not wait_for_ip(master_ip, True):
             self.warn("The master IP did not come up within %d seconds; the"
                       " cluster should still be working and reachable via"
