@@ -163,26 +163,33 @@ def blockdev_create(bdev, size, owner, on_primary, info, exclusive_storage):
 def blockdev_remove(bdev):
     """Remove a disk and its children; missing devices are no error."""
     disk = disk_from_wire(bdev)
-    msgs = []
     try:
         device = recursive_find(disk)
     except errors.BlockDeviceError as err:
         logging.info("Can't attach to device %s in remove: %s",
                      _describe(disk), err)
         device = None
+    _on_device_and_children(disk, device, "remove", blockdev_remove)
+    return None
+
+
+def _on_device_and_children(disk, device, method, recurse):
+    """Call ``device.<method>()``, then ``recurse`` on every child disk,
+    collecting all errors into one RPC failure (children are handled even
+    when the parent failed)."""
+    msgs = []
     if device is not None:
         try:
-            device.remove()
+            getattr(device, method)()
         except errors.BlockDeviceError as err:
             msgs.append(str(err))
     for child in disk.children or []:
         try:
-            blockdev_remove(child)
+            recurse(child)
         except Exception as err:  # pylint: disable=broad-except
             msgs.append(str(err))
     if msgs:
         fail("; ".join(msgs))
-    return None
 
 
 def _instance_name(instance):
@@ -212,20 +219,8 @@ def blockdev_assemble(disk, instance, on_primary, idx):
 def blockdev_shutdown(disk):
     """Deactivate a disk and its children."""
     cfdisk = disk_from_wire(disk)
-    msgs = []
-    device = recursive_find(cfdisk)
-    if device is not None:
-        try:
-            device.shutdown()
-        except errors.BlockDeviceError as err:
-            msgs.append(str(err))
-    for child in cfdisk.children or []:
-        try:
-            blockdev_shutdown(child)
-        except Exception as err:  # pylint: disable=broad-except
-            msgs.append(str(err))
-    if msgs:
-        fail("; ".join(msgs))
+    _on_device_and_children(cfdisk, recursive_find(cfdisk), "shutdown",
+                            blockdev_shutdown)
     return None
 
 
