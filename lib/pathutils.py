@@ -81,6 +81,10 @@ ES_SEARCH_PATH = [_root(p) for p in _conf(
     "ES_SEARCH_PATH", "/srv/ganeti/extstorage,/usr/local/lib/ganeti/"
     "extstorage,/usr/lib/ganeti/extstorage,/usr/share/ganeti/extstorage"
     ).split(",")]
+# Where instance allocators (hail...) are looked for, in this order.
+IALLOCATOR_SEARCH_PATH = [_root(p) for p in _conf(
+    "IALLOCATOR_SEARCH_PATH", "/usr/lib/ganeti/iallocators,"
+    "/usr/local/lib/ganeti/iallocators").split(",")]
 KVM_PATH = _conf("KVM_PATH", "/usr/bin/kvm")
 SSH_CONFIG_DIR = _conf("SSH_CONFIG_DIR", "/etc/ssh")
 

@@ -25,6 +25,7 @@ _MODULES = (
     "ganeti.backend.instance",
     "ganeti.backend.blockdev",
     "ganeti.backend.os",
+    "ganeti.backend.iallocator",
 )
 
 

@@ -72,6 +72,7 @@ LU_TABLE = {
     "OP_TEST_DELAY": "misc:LUTestDelay",
     "OP_TEST_DUMMY": "misc:LUTestDummy",
     "OP_TEST_JQUEUE": "misc:LUTestJqueue",
+    "OP_TEST_ALLOCATOR": "misc:LUTestAllocator",
 }
 
 

@@ -142,19 +142,9 @@ class LUInstanceCreate(base.LogicalUnit):
             self.check_ip = address
         else:
             self.check_ip = None
-        # iallocator or node (Ganeti's CheckIAllocatorOrNode)
-        if op.pnode is not None and op.iallocator is not None:
-            raise _inval("Do not specify both, iallocator and node")
-        if op.pnode is None and op.iallocator in (None, "."):
-            default = self.cfg.get_cluster_info().default_iallocator
-            if default:
-                op.iallocator = default
-            else:
-                raise _inval("No iallocator or node given and no"
-                             " cluster-wide default iallocator found;"
-                             " please specify either an iallocator or a"
-                             " node, or set a cluster-wide default"
-                             " iallocator")
+        from ganeti import iallocator
+        iallocator.check_iallocator_or_node(self.cfg, op, "iallocator",
+                                            "pnode")
 
     def expand_names(self):
         cfg = self.cfg
@@ -322,28 +312,34 @@ class LUInstanceCreate(base.LogicalUnit):
             (self.op.os_type, pnode.name), prereq=True,
             ecode=errors.ECODE_INVAL)
 
-    def _select_node(self):
-        """The built-in allocator: the online, vm-capable, undrained node
-        with the most free memory."""
-        best = None
-        for uuid, node in sorted(self.cfg.get_all_nodes_info().items()):
-            if node.offline or node.drained or not node.vm_capable:
-                continue
-            try:
-                free = iu.node_free_memory(self, uuid, self.op.hypervisor,
-                                           self.hv_full)
-            except errors.OpPrereqError:
-                continue
-            if not isinstance(free, int):
-                continue
-            if best is None or free > best[0]:
-                best = (free, uuid, node.name)
-        if best is None:
-            raise errors.OpPrereqError(
-                "Can't compute nodes using iallocator '%s': no node can host"
-                " the instance" % self.op.iallocator, errors.ECODE_NORES)
-        self.op.pnode_uuid, self.op.pnode = best[1], best[2]
-        self.log_info("Selected nodes for the instance: %s", best[2])
+    def _run_allocator(self):
+        """Ask the instance allocator ``op.iallocator`` for the node(s)."""
+        from ganeti import iallocator
+        op = self.op
+        whitelist = None
+        if op.opportunistic_locking:
+            whitelist = self.owned(constants.LOCKS_NODE)
+        nics = [{"mac": spec["mac"], "ip": spec["ip"], "network": None,
+                 "mode": spec["filled"][constants.NIC_MODE],
+                 "link": spec["filled"][constants.NIC_LINK]}
+                for spec in self.nic_specs]
+        ial = iallocator.allocate(
+            self, op.iallocator, iallocator.MODE_ALLOC,
+            node_whitelist=whitelist, name=op.instance_name,
+            disk_template=op.disk_template, group_name=op.group_name,
+            os=op.os_type, tags=op.tags, nics=nics,
+            vcpus=self.be_full[constants.BE_VCPUS],
+            memory=self.be_full[constants.BE_MAXMEM],
+            spindle_use=self.be_full[constants.BE_SPINDLE_USE],
+            disks=self.disk_specs, hypervisor=op.hypervisor)
+        from ganeti.cmdlib.node import expand_node_name
+        op.pnode_uuid, op.pnode = expand_node_name(self.cfg, ial.result[0])
+        self.log_info("Selected nodes for instance %s via iallocator %s: %s",
+                      op.instance_name, op.iallocator,
+                      ", ".join(ial.result))
+        if iallocator.required_nodes(op.disk_template) == 2:
+            op.snode_uuid, op.snode = expand_node_name(self.cfg,
+                                                       ial.result[1])
 
     def _storage_dir(self, cluster):
         attr = _STORAGE_DIR_ATTR.get(self.op.disk_template)
@@ -401,7 +397,7 @@ class LUInstanceCreate(base.LogicalUnit):
         self._check_beparams(cluster)
         self.nic_specs = self._compute_nics(cluster)
         if op.pnode is None:
-            self._select_node()
+            self._run_allocator()
         pnode = cfg.get_node_info(op.pnode_uuid)
         if pnode.offline:
             raise errors.OpPrereqError("Cannot use offline primary node '%s'"

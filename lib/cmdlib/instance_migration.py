@@ -60,22 +60,29 @@ def expand_target_node(lu):
 
 
 def check_iallocator_or_node(lu):
-    """Ganeti's CheckIAllocatorOrNode, without an allocator to fall back
-    on: a target node is needed for externally mirrored templates."""
-    if lu.op.iallocator and lu.op.target_node:
-        raise errors.OpPrereqError("Give either the iallocator or the new"
-                                   " node, not both", errors.ECODE_INVAL)
-    if not lu.op.target_node:
-        if lu.op.iallocator or \
-                lu.cfg.get_cluster_info().default_iallocator:
-            raise errors.OpPrereqError(
-                "Instance allocators are not supported by this cluster;"
-                " please specify a target node", errors.ECODE_INVAL)
-        raise errors.OpPrereqError(
-            "No iallocator or node given and no cluster-wide default"
-            " iallocator found; please specify either an iallocator or a"
-            " node, or set a cluster-wide default iallocator",
-            errors.ECODE_INVAL)
+    """Ganeti's CheckIAllocatorOrNode for the target of a move: a node,
+    or an allocator (the cluster default when neither is given)."""
+    from ganeti import iallocator
+    iallocator.check_iallocator_or_node(lu.cfg, lu.op, "iallocator",
+                                        "target_node")
+
+
+def choose_target_by_allocator(lu, instance):
+    """Ask ``op.iallocator`` where the instance should go (a relocate
+    request away from its primary); sets ``op.target_node`` and returns
+    the node's UUID."""
+    from ganeti import iallocator
+    ial = iallocator.allocate(lu, lu.op.iallocator, iallocator.MODE_RELOC,
+                              inst_uuid=instance.uuid,
+                              relocate_from=[instance.primary_node])
+    uuid, name = lu.cfg.expand_node_name(ial.result[0])
+    if uuid is None:
+        raise errors.OpPrereqError("Node '%s' not known" % ial.result[0],
+                                   errors.ECODE_NOENT)
+    lu.op.target_node = name
+    lu.feedback_fn("Selected nodes for instance %s via iallocator %s: %s" %
+                   (instance.name, lu.op.iallocator, ", ".join(ial.result)))
+    return uuid
 
 
 def set_primary_node(lu, instance, node_uuid, feedback_fn=None):
@@ -164,6 +171,9 @@ class Migrator:
                         " allowed, switching to failover")
             self.failover = True
         self.target_uuid = lu.target_uuid
+        if self.target_uuid is None and lu.op.iallocator:
+            self.target_uuid = choose_target_by_allocator(lu, instance)
+            lu.target_uuid = self.target_uuid
         if self.target_uuid == instance.primary_node:
             raise errors.OpPrereqError(
                 "Cannot migrate instance %s to its primary (%s)" %
@@ -444,9 +454,13 @@ class _InstanceMoveLU(base.LogicalUnit):
         nodes = [self.instance.primary_node]
         if self.target_uuid and self.target_uuid not in nodes:
             nodes.append(self.target_uuid)
+        if self.op.iallocator and not self.target_uuid:
+            # the allocator may pick any node
+            nodes = base.ALL_SET
         self.needed_locks[constants.LOCKS_INSTANCE] = [self.instance_uuid]
         self.needed_locks[constants.LOCKS_NODE] = nodes
-        self.needed_locks[constants.LOCKS_NODE_RES] = list(nodes)
+        self.needed_locks[constants.LOCKS_NODE_RES] = \
+            nodes if nodes == base.ALL_SET else list(nodes)
         self.migrator = self._make_migrator()
 
     def check_prereq(self):

@@ -775,6 +775,15 @@ class LUInstanceRecreateDisks(base.LogicalUnit):
         if len(seen) != len(set(seen)):
             raise _inval("Some disks have been specified more than once")
         self.disk_specs = disks
+        if self.op.iallocator is not None:
+            from ganeti import iallocator
+            if self.op.nodes:
+                raise _inval("Give either the iallocator or the new nodes")
+            self.op.iallocator = iallocator.resolve_name(self.cfg,
+                                                         self.op.iallocator)
+            if not self.op.iallocator:
+                raise _inval("No iallocator given and no cluster-wide"
+                             " default iallocator found")
 
     def expand_names(self):
         iu.lock_instance_and_nodes(self)
@@ -788,7 +797,10 @@ class LUInstanceRecreateDisks(base.LogicalUnit):
 
     def declare_locks(self, level):
         iu.declare_instance_node_locks(self, level)
-        if level == constants.LOCKS_NODE and self.node_uuids:
+        if level == constants.LOCKS_NODE and self.op.iallocator:
+            # the allocator may pick any node
+            self.needed_locks[constants.LOCKS_NODE] = base.ALL_SET
+        elif level == constants.LOCKS_NODE and self.node_uuids:
             locks = self.needed_locks[constants.LOCKS_NODE]
             self.needed_locks[constants.LOCKS_NODE] = \
                 list(locks) + [u for u in self.node_uuids if u not in locks]
@@ -807,6 +819,8 @@ class LUInstanceRecreateDisks(base.LogicalUnit):
         iu.check_instance_state(self, instance, INSTANCE_NOT_RUNNING,
                                 "cannot recreate disks")
         current = self.cfg.get_instance_all_nodes(instance.uuid)
+        if self.op.iallocator:
+            self._run_allocator(instance)
         if self.node_uuids and len(self.node_uuids) != len(current):
             raise _inval("Instance %s currently has %d nodes, but new node"
                          " list has %d nodes" % (instance.name, len(current),
@@ -817,6 +831,34 @@ class LUInstanceRecreateDisks(base.LogicalUnit):
         for idx, _ in self.disk_specs:
             if idx >= count:
                 raise _inval("Invalid disk index: %s" % idx)
+
+    def _run_allocator(self, instance):
+        """New nodes for the disks from ``op.iallocator`` (an allocate
+        request with the instance's own specification)."""
+        from ganeti import iallocator
+        bep = iu.filled_beparams(self.cfg, instance)
+        disks = [{"size": d.size, "mode": d.mode, "spindles": d.spindles}
+                 for d in self.cfg.get_instance_disks(instance.uuid)]
+        ial = iallocator.allocate(
+            self, self.op.iallocator, iallocator.MODE_ALLOC,
+            name=instance.name, group_name=None,
+            tags=list(instance.tags or []),
+            disk_template=self.cfg.get_instance_disk_template(instance.uuid),
+            os=instance.os, nics=[{}], vcpus=bep[constants.BE_VCPUS],
+            memory=bep[constants.BE_MAXMEM],
+            spindle_use=bep[constants.BE_SPINDLE_USE], disks=disks,
+            hypervisor=instance.hypervisor)
+        self.node_uuids = []
+        for name in ial.result:
+            uuid, _ = self.cfg.expand_node_name(name)
+            if uuid is None:
+                raise errors.OpPrereqError("Node '%s' not known" % name,
+                                           errors.ECODE_NOENT)
+            self.node_uuids.append(uuid)
+        self.op.nodes = list(ial.result)
+        self.log_info("Selected nodes for instance %s via iallocator %s: %s",
+                      instance.name, self.op.iallocator,
+                      ", ".join(ial.result))
 
     def exec_(self, feedback_fn):
         instance = self.instance

@@ -123,3 +123,111 @@ class LUTestJqueue(base.NoHooksLU):
         if self.op.fail:
             raise errors.OpExecError("Opcode failure was requested")
         return True
+
+
+class LUTestAllocator(base.NoHooksLU):
+    """gnt-debug iallocator: show an allocator's input (direction "in")
+    or run it and show its raw answer ("out").
+
+    How admins debug allocators: the input is exactly what a real
+    operation would send (same builder, same live node data).
+    """
+
+    def check_arguments(self):
+        from ganeti import iallocator
+        op = self.op
+        if op.direction not in iallocator.DIRECTIONS:
+            raise errors.OpPrereqError("Invalid allocator direction '%s'" %
+                                       op.direction, errors.ECODE_INVAL)
+        if op.mode not in iallocator.MODES:
+            raise errors.OpPrereqError("Invalid test allocator mode '%s'" %
+                                       op.mode, errors.ECODE_INVAL)
+        if op.direction == iallocator.DIR_OUT and op.iallocator is None:
+            raise errors.OpPrereqError("Missing allocator name",
+                                       errors.ECODE_INVAL)
+
+    def check_prereq(self):
+        from ganeti import iallocator
+        op = self.op
+        cfg = self.cfg
+        if op.mode in (iallocator.MODE_ALLOC, iallocator.MODE_MULTI_ALLOC):
+            if cfg.get_instance_info_by_name(op.name) is not None:
+                raise errors.OpPrereqError("Instance '%s' already in the"
+                                           " cluster" % op.name,
+                                           errors.ECODE_EXISTS)
+            for row in op.disks or []:
+                if (not isinstance(row, dict) or
+                        not isinstance(row.get("size"), int) or
+                        row.get("mode") not in ("rw", "ro")):
+                    raise errors.OpPrereqError("Invalid contents of the"
+                                               " 'disks' parameter",
+                                               errors.ECODE_INVAL)
+            if op.hypervisor is None:
+                op.hypervisor = cfg.get_hypervisor_type()
+            if op.disk_template is None:
+                templates = cfg.get_enabled_disk_templates()
+                op.disk_template = templates[0] if templates else \
+                    constants.DT_DISKLESS
+            bep = cfg.get_cluster_info().fill_be()
+            if op.memory is None:
+                op.memory = bep[constants.BE_MAXMEM]
+            if op.vcpus is None:
+                op.vcpus = bep[constants.BE_VCPUS]
+        elif op.mode in (iallocator.MODE_RELOC,
+                         iallocator.MODE_ALLOC_SECONDARY):
+            uuid, name = cfg.expand_instance_name(op.name)
+            if uuid is None:
+                raise errors.OpPrereqError("Instance '%s' not known" %
+                                           op.name, errors.ECODE_NOENT)
+            op.name = name
+            self.inst_uuid = uuid
+        else:
+            if not op.instances:
+                raise errors.OpPrereqError("Missing instances",
+                                           errors.ECODE_INVAL)
+            names = []
+            for name in op.instances:
+                uuid, full = cfg.expand_instance_name(name)
+                if uuid is None:
+                    raise errors.OpPrereqError("Instance '%s' not known" %
+                                               name, errors.ECODE_NOENT)
+                names.append(full)
+            op.instances = names
+
+    def _alloc_params(self, name):
+        op = self.op
+        return dict(name=name, memory=op.memory, disks=op.disks or [],
+                    disk_template=op.disk_template, group_name=op.group_name,
+                    os=op.os, tags=op.tags, nics=op.nics or [],
+                    vcpus=op.vcpus, spindle_use=op.spindle_use,
+                    hypervisor=op.hypervisor)
+
+    def _request_params(self):
+        from ganeti import iallocator
+        op = self.op
+        if op.mode == iallocator.MODE_ALLOC:
+            return self._alloc_params(op.name)
+        if op.mode == iallocator.MODE_MULTI_ALLOC:
+            return {"instances": [self._alloc_params("%s%s" % (op.name, idx))
+                                  for idx in range(op.count)]}
+        if op.mode == iallocator.MODE_RELOC:
+            # the secondary (DRBD); externally mirrored instances have
+            # none and move away from their primary, as migrate asks
+            source = self.cfg.get_instance_secondary_nodes(self.inst_uuid) \
+                or [self.cfg.get_instance_info(self.inst_uuid).primary_node]
+            return {"inst_uuid": self.inst_uuid, "relocate_from": source}
+        if op.mode == iallocator.MODE_ALLOC_SECONDARY:
+            return {"name": op.name}
+        if op.mode == iallocator.MODE_CHG_GROUP:
+            return {"instances": op.instances,
+                    "target_groups": op.target_groups or []}
+        return {"instances": op.instances, "evac_mode": op.evac_mode}
+
+    def exec_(self, feedback_fn):
+        from ganeti import iallocator
+        ial = iallocator.IAllocator(self.cfg, self.rpc, self.op.mode,
+                                    **self._request_params())
+        if self.op.direction == iallocator.DIR_IN:
+            return ial.in_text
+        ial.run(self.op.iallocator, validate=False)
+        return ial.out_text

@@ -1,8 +1,13 @@
 """gnt-node evacuate: move every instance off a node, one job each.
 
-Ganeti computes the moves with an instance allocator (or replaces the
-DRBD secondary with ``-n``). This cluster has neither DRBD nor an
-allocator, so the LU handles the instances it can move without one:
+With ``-I NAME`` (or the cluster's default allocator) the moves are
+computed by the instance allocator, as in Ganeti: a ``node-evacuate``
+request, whose answer lists the jobs (failover, migrate or replace-disks
+opcodes) that the LU submits; instances the allocator could not place
+fail the operation with their reasons.
+
+With ``-n NODE`` Ganeti only replaces DRBD secondaries. This cluster has
+no DRBD, so ``-n`` does what it can without an allocator:
 
 * primary instances with externally mirrored or no disks
   (sharedfile, blockdev, rbd, ext, gluster, diskless) get an
@@ -16,14 +21,15 @@ them like Ganeti's ``gnt-node evacuate``.
 
 from ganeti import constants
 from ganeti import errors
+from ganeti import iallocator
 from ganeti import opcodes
 from ganeti.cmdlib import base
 from ganeti.cmdlib import instance_migration as im
 
-NODE_EVAC_PRI = "primary-only"
-NODE_EVAC_SEC = "secondary-only"
-NODE_EVAC_ALL = "all"
-NODE_EVAC_MODES = (NODE_EVAC_PRI, NODE_EVAC_SEC, NODE_EVAC_ALL)
+NODE_EVAC_PRI = iallocator.NODE_EVAC_PRI
+NODE_EVAC_SEC = iallocator.NODE_EVAC_SEC
+NODE_EVAC_ALL = iallocator.NODE_EVAC_ALL
+NODE_EVAC_MODES = iallocator.NODE_EVAC_MODES
 
 
 class LUNodeEvacuate(base.NoHooksLU):
@@ -33,20 +39,8 @@ class LUNodeEvacuate(base.NoHooksLU):
         if self.op.mode not in NODE_EVAC_MODES:
             raise errors.OpPrereqError("Invalid evacuation mode '%s'" %
                                        self.op.mode, errors.ECODE_INVAL)
-        if self.op.iallocator and self.op.remote_node:
-            raise errors.OpPrereqError("Give either the iallocator or the"
-                                       " new node, not both",
-                                       errors.ECODE_INVAL)
-        if not self.op.iallocator and not self.op.remote_node:
-            raise errors.OpPrereqError(
-                "No iallocator or node given and no cluster-wide default"
-                " iallocator found; please specify either an iallocator or"
-                " a node, or set a cluster-wide default iallocator",
-                errors.ECODE_INVAL)
-        if self.op.iallocator:
-            raise errors.OpPrereqError("Instance allocators are not supported"
-                                       " by this cluster; please specify a"
-                                       " target node", errors.ECODE_INVAL)
+        iallocator.check_iallocator_or_node(self.cfg, self.op, "iallocator",
+                                            "remote_node")
 
     def expand_names(self):
         uuid, name = self.cfg.expand_node_name(self.op.node_name)
@@ -54,6 +48,11 @@ class LUNodeEvacuate(base.NoHooksLU):
             raise errors.OpPrereqError("Node '%s' not known" %
                                        self.op.node_name, errors.ECODE_NOENT)
         self.node_uuid, self.op.node_name = uuid, name
+        self.share_locks[constants.LOCKS_NODE] = 1
+        if self.op.remote_node is None:
+            # the allocator sees (and may pick) every node
+            self.needed_locks[constants.LOCKS_NODE] = base.ALL_SET
+            return
         ruuid, rname = self.cfg.expand_node_name(self.op.remote_node)
         if ruuid is None:
             raise errors.OpPrereqError("Node '%s' not known" %
@@ -63,7 +62,6 @@ class LUNodeEvacuate(base.NoHooksLU):
             raise errors.OpPrereqError("Can not use evacuated node as a new"
                                        " secondary node", errors.ECODE_INVAL)
         self.remote_uuid, self.op.remote_node = ruuid, rname
-        self.share_locks[constants.LOCKS_NODE] = 1
         self.needed_locks[constants.LOCKS_NODE] = [uuid, ruuid]
 
     def _instances(self):
@@ -79,6 +77,8 @@ class LUNodeEvacuate(base.NoHooksLU):
 
     def check_prereq(self):
         self.instances = self._instances()
+        if self.op.iallocator is not None:
+            return
         for inst in self.instances:
             template = self.cfg.get_instance_disk_template(inst.uuid)
             if inst.primary_node != self.node_uuid:
@@ -94,13 +94,47 @@ class LUNodeEvacuate(base.NoHooksLU):
                     (inst.name, template), errors.ECODE_STATE)
 
     def exec_(self, feedback_fn):
+        if not self.instances:
+            feedback_fn("No instances to evacuate on node %s" %
+                        self.op.node_name)
+            return base.ResultWithJobs([])
+        if self.op.iallocator is not None:
+            return base.ResultWithJobs(self._allocator_jobs())
         jobs = []
         for inst in self.instances:
             jobs.append([opcodes.OpCode.from_dict({
                 "OP_ID": "OP_INSTANCE_MIGRATE", "instance_name": inst.name,
                 "target_node": self.op.remote_node,
                 "allow_failover": True})])
-        if not jobs:
-            feedback_fn("No instances to evacuate on node %s" %
-                        self.op.node_name)
         return base.ResultWithJobs(jobs)
+
+    def _allocator_jobs(self):
+        """The jobs of the allocator's node-evacuate answer (Ganeti's
+        LoadNodeEvacResult)."""
+        ial = iallocator.allocate(
+            self, self.op.iallocator, iallocator.MODE_NODE_EVAC,
+            what="node evacuation", instances=[i.name for i in
+                                                self.instances],
+            evac_mode=self.op.mode,
+            ignore_soft_errors=bool(self.op.ignore_soft_errors))
+        moved, failed, jobs = ial.result
+        if failed:
+            reasons = ", ".join("%s (%s)" % (name, reason)
+                                for name, reason in failed)
+            self.log_warning("Unable to evacuate instances %s", reasons)
+            raise errors.OpExecError("Unable to evacuate instances %s" %
+                                     reasons)
+        if moved:
+            self.log_info("Instances to be moved: %s", ", ".join(
+                "%s (to %s)" % (name, ", ".join(nodes))
+                for name, _, nodes in moved))
+        result = []
+        for job in jobs:
+            ops = []
+            for op_dict in job:
+                op = opcodes.OpCode.from_dict(op_dict)
+                if hasattr(op, "early_release"):
+                    op.early_release = bool(self.op.early_release)
+                ops.append(op)
+            result.append(ops)
+        return result

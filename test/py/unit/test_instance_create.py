@@ -7,6 +7,10 @@ test_cmdlib (the real node daemons are exercised by
 test/py/cluster/test_instances_cluster.py).
 """
 
+import json
+import os
+import sys
+
 import pytest
 
 from ganeti import constants
@@ -14,17 +18,19 @@ from ganeti import errors
 from ganeti.cmdlib import instance_create
 from ganeti.cmdlib import instance_utils
 
-from test_cmdlib import FakeRpc, MASTER, run_lu  # noqa: F401
+from test_cmdlib import FakeRpc, MASTER, NODE2, run_lu  # noqa: F401
 from test_cmdlib import cfg, root  # noqa: F401  (fixtures)
+from test_iallocator import install as install_allocator
 
 FREE_MEM = 4096
 FREE_DISK = 10240
 
 
-def _node_info(name, args):
+def _node_info(name, args, free_mem=FREE_MEM):
     storage = [{"type": u[0], "name": u[1], "storage_free": FREE_DISK,
                 "storage_size": FREE_DISK * 2} for u in args[0]]
-    hv = [{"memory_free": FREE_MEM, "memory_total": 8192}
+    hv = [{"memory_free": free_mem, "memory_total": 8192,
+           "memory_dom0": 8192 - free_mem, "cpu_total": 4, "cpu_dom0": 0}
           for _ in args[1]]
     return ["boot-id", storage, hv]
 
@@ -147,10 +153,83 @@ def test_no_node_and_no_iallocator(cfg, nodes):
     assert err.value.args[0].startswith("No iallocator or node given")
 
 
+# A real (small) allocator: answers with the online node that has the
+# most free memory, and keeps the request it got next to itself.
+MOST_FREE_ALLOCATOR = """#!%s
+import json, os, sys
+request = json.load(open(sys.argv[-1]))
+here = os.path.dirname(os.path.abspath(sys.argv[0]))
+json.dump({"args": sys.argv[1:-1], "input": request},
+          open(os.path.join(here, "last-request.json"), "w"))
+nodes = [(n["free_memory"], name) for name, n in request["nodes"].items()
+         if not n["offline"] and not n["drained"]]
+best = max(nodes)[1]
+print(json.dumps({"success": True, "info": "picked " + best,
+                  "result": [best]}))
+"""
+
+
 def test_iallocator_picks_a_node(cfg, nodes):
-    result, messages, _ = _create(cfg, nodes, pnode=None, iallocator="x")
-    assert len(result) == 1
-    assert any("Selected nodes for the instance" in m for m in messages)
+    """-I NAME runs the allocator NAME (the real backend runner and a real
+    script) and creates the instance on the node it answered."""
+    from ganeti.backend import iallocator as ial_backend
+    directory = os.path.dirname(install_allocator(
+        "most-free", MOST_FREE_ALLOCATOR % sys.executable))
+    handlers = nodes.handlers()
+    handlers["node_info"] = lambda name, args: _node_info(
+        name, args, free_mem=6000 if name == NODE2 else FREE_MEM)
+    handlers["all_instances_info"] = lambda name, args: {}
+    handlers["iallocator_runner"] = \
+        lambda name, args: ial_backend.iallocator_runner(*args)
+    rpc = FakeRpc(handlers)
+    op = {"OP_ID": "OP_INSTANCE_CREATE", "instance_name": "inst1.gnt.test",
+          "mode": "create", "disks": [], "nics": [{}],
+          "disk_template": "diskless", "os_type": "noop",
+          "iallocator": "most-free", "name_check": False,
+          "ip_check": False, "hypervisor": "fake"}
+    result, messages, _ = run_lu(cfg, rpc, op)
+    assert result == [NODE2]
+    assert " - INFO: Selected nodes for instance inst1.gnt.test via" \
+        " iallocator most-free: %s" % NODE2 in messages
+    inst = cfg.get_instance_info_by_name("inst1.gnt.test")
+    assert cfg.get_node_info(inst.primary_node).name == NODE2
+    # the allocator ran on the master and got an allocate request
+    assert rpc.called("iallocator_runner")[0][1] == [MASTER]
+    with open(os.path.join(directory, "last-request.json")) as handle:
+        seen = json.load(handle)
+    assert seen["args"] == []
+    request = seen["input"]["request"]
+    assert request["type"] == "allocate"
+    assert request["name"] == "inst1.gnt.test"
+    assert request["required_nodes"] == 1
+    assert request["disk_template"] == "diskless"
+    assert request["memory"] == 128 and request["vcpus"] == 1
+
+
+def test_iallocator_refusal_and_unknown_allocator(cfg, nodes):
+    from ganeti.backend import iallocator as ial_backend
+    install_allocator("refuse", "#!/bin/sh\necho '{\"success\": false,"
+                      " \"info\": \"no room\", \"result\": []}'\n")
+    handlers = nodes.handlers()
+    handlers["all_instances_info"] = lambda name, args: {}
+    handlers["iallocator_runner"] = \
+        lambda name, args: ial_backend.iallocator_runner(*args)
+    op = {"OP_ID": "OP_INSTANCE_CREATE", "instance_name": "inst1.gnt.test",
+          "mode": "create", "disks": [], "nics": [{}],
+          "disk_template": "diskless", "os_type": "noop",
+          "iallocator": "refuse", "name_check": False,
+          "ip_check": False, "hypervisor": "fake"}
+    with pytest.raises(errors.OpPrereqError) as err:
+        run_lu(cfg, FakeRpc(handlers), op)
+    assert err.value.args == ("Can't compute nodes using iallocator"
+                              " 'refuse': no room", errors.ECODE_NORES)
+    op["iallocator"] = "nosuch"
+    with pytest.raises(errors.OpExecError) as err:
+        run_lu(cfg, FakeRpc(handlers), op)
+    assert str(err.value) == ("Failure while running the iallocator"
+                              " script: iallocator module 'nosuch' not"
+                              " found in the search path")
+    assert cfg.get_instance_list() == []
 
 
 def test_disk_too_large_leaves_nothing(cfg, nodes):
