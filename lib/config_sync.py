@@ -76,28 +76,38 @@ def _warn_failures(results, what, feedback_fn=None):
 def make_distributor(rpc, cfg_getter=None, backoff=None):
     """The ConfigWriter's after-write callback.
 
-    ``distribute(data, ssconf_values)``: ``data`` is the serialized
-    config.data just written, ``ssconf_values`` the new ssconf values or
-    None when they did not change. The node lists come from ``data``
-    itself, so the callback never calls back into the ConfigWriter (which
-    may still hold its lock) and always matches what was written;
-    ``cfg_getter`` is only used if ``data`` cannot be parsed.
+    ``distribute(data, ssconf_values, snapshot)``: ``data`` is the
+    serialized config.data just written, ``ssconf_values`` the new ssconf
+    values or None when they did not change, ``snapshot`` the read-only
+    ConfigData ``data`` was made from. The node lists come from the
+    snapshot (or, without one, from parsing ``data``), so the callback
+    never calls back into the ConfigWriter (which may still hold its lock)
+    and always matches what was written; ``cfg_getter`` is only used if
+    ``data`` cannot be parsed.
     """
     if backoff is None:
         backoff = NodeBackoff()
     state = {"ssconf": None, "stale": set()}
 
-    def distribute(data, ssconf_values):
-        try:
-            master_uuid, nodes = _nodes_from_data(data)
-        except (ValueError, KeyError, TypeError) as err:
-            if cfg_getter is None:
-                logging.error("Can't distribute the configuration: %s", err)
-                return
-            cfg = cfg_getter()
-            master_uuid = cfg.get_master_node()
-            nodes = dict((uuid, node.to_dict()) for uuid, node in
-                         cfg.get_all_nodes_info().items())
+    def distribute(data, ssconf_values, snapshot=None):
+        if snapshot is not None:   # the state ``data`` was made from
+            master_uuid = snapshot.cluster.master_node
+            nodes = dict((uuid, {"name": node.name,
+                                 "master_candidate": node.master_candidate,
+                                 "offline": node.offline})
+                         for uuid, node in snapshot.nodes.items())
+        else:
+            try:
+                master_uuid, nodes = _nodes_from_data(data)
+            except (ValueError, KeyError, TypeError) as err:
+                if cfg_getter is None:
+                    logging.error("Can't distribute the configuration: %s",
+                                  err)
+                    return
+                cfg = cfg_getter()
+                master_uuid = cfg.get_master_node()
+                nodes = dict((uuid, node.to_dict()) for uuid, node in
+                             cfg.get_all_nodes_info().items())
         candidates = sorted(
             node["name"] for uuid, node in nodes.items()
             if uuid != master_uuid and node.get("master_candidate") and

@@ -107,9 +107,10 @@ class ConfigWriter(ResourcesMixin):
     def __init__(self, cfg_file=None, distributor=None):
         """Load ``cfg_file`` (default ``pathutils.CLUSTER_CONF_FILE``).
 
-        ``distributor(payload_bytes, ssconf_values_or_None)`` is called after
-        every write, outside the config lock; ssconf values are passed only
-        when they differ from the last ones distributed successfully.
+        ``distributor(payload_bytes, ssconf_values_or_None, snapshot)`` is
+        called after every write, outside the config lock; ssconf values
+        are passed only when they differ from the last ones distributed
+        successfully; ``snapshot`` is the read-only state written.
         """
         self._cfg_file = cfg_file or pathutils.CLUSTER_CONF_FILE
         self._distributor = distributor
@@ -119,6 +120,9 @@ class ConfigWriter(ResourcesMixin):
         for problem in sorted(self._known_problems):
             logging.warning("Configuration problem: %s", problem)
         self._snapshot = None
+        self._nic_index_cache = None  # see ResourcesMixin._nic_index
+        # used by the single active writer only
+        self._instance_sorter = text_utils.IncrementalNiceSort()
         # Group commit state, guarded by _commit_cond
         self._commit_cond = threading.Condition(threading.Lock())
         self._written_serial = self._data.serial_no
@@ -157,6 +161,7 @@ class ConfigWriter(ResourcesMixin):
         """Run ``change_fn(data, undo_log, now)`` under the lock, verify,
         and wait for the commit; returns ``change_fn``'s result."""
         with self._lock:
+            self._nic_index_cache = None
             data = self._data
             log = _UndoLog(data)
             log.save_attrs(data, "serial_no", "mtime")
@@ -174,6 +179,8 @@ class ConfigWriter(ResourcesMixin):
             except BaseException:
                 log.rollback()
                 raise
+            finally:
+                self._nic_index_cache = None
             self._known_problems = set(problems)
             self._snapshot = None
             target = data.serial_no
@@ -204,9 +211,11 @@ class ConfigWriter(ResourcesMixin):
             message = "interrupted while writing the configuration"
             try:
                 payload = store.serialize_config(snapshot)
-                ssconf = ssconf_values.compute_ssconf_values(snapshot)
+                ssconf = ssconf_values.compute_ssconf_values(
+                    snapshot, self._instance_sorter)
                 forced = force is not None and serial >= force
-                if self._write_and_distribute(payload, ssconf, forced) and \
+                if self._write_and_distribute(payload, ssconf, snapshot,
+                                              forced) and \
                         forced:
                     with self._lock:
                         if self._ssconf_force_serial == force:
@@ -226,7 +235,8 @@ class ConfigWriter(ResourcesMixin):
                         self._failure = (serial, message)
                     cond.notify_all()
 
-    def _write_and_distribute(self, payload, ssconf, force_ssconf=False):
+    def _write_and_distribute(self, payload, ssconf, snapshot,
+                              force_ssconf=False):
         """Write ``payload`` to disk, then call the distributor (whose
         failures are only logged); True if the distributor succeeded.
         Only the single active writer runs this."""
@@ -237,7 +247,7 @@ class ConfigWriter(ResourcesMixin):
             self._last_ssconf = ssconf
             return True
         try:
-            self._distributor(payload, ssconf if send else None)
+            self._distributor(payload, ssconf if send else None, snapshot)
         except Exception:  # pylint: disable=broad-except
             logging.exception("Distributing the configuration failed")
             if send:

@@ -64,9 +64,9 @@ class TemporaryReservationManager:
 
     def generate(self, existing, generate_one_fn, ec_id):
         """Make a new value with ``generate_one_fn`` that is neither in
-        ``existing`` nor reserved, and reserve it for ``ec_id`` (when given).
+        ``existing`` (any container) nor reserved, and reserve it for
+        ``ec_id`` (when given).
         """
-        existing = set(existing)
         candidate = None
         for _ in range(_MAX_ATTEMPTS):
             candidate = generate_one_fn()

@@ -17,27 +17,56 @@ FIRST_DRBD_PORT = 11000
 LAST_DRBD_PORT = 14999
 
 
+class _UsedIds:
+    """Membership view of the UUIDs a configuration uses: the object
+    collections are asked directly (always current, also in the middle of
+    a mutation), NIC UUIDs come from the per-state index."""
+
+    _COLLECTIONS = ("nodes", "nodegroups", "instances", "disks", "networks",
+                    "filters")
+
+    def __init__(self, data, nic_uuids):
+        self._data = data
+        self._nic_uuids = nic_uuids
+
+    def __contains__(self, uuid):
+        data = self._data
+        if uuid is None:
+            return False
+        if uuid == data.cluster.uuid or uuid in self._nic_uuids:
+            return True
+        return any(uuid in getattr(data, name) for name in self._COLLECTIONS)
+
+
 class ResourcesMixin:
     """UUID/MAC/IP reservations, port allocation, candidate certs."""
 
+    def _nic_index(self):
+        """(NIC uuids, MACs) of all instances; computed once per
+        configuration state (``_mutate`` drops it) so that the several
+        UUIDs and MACs one instance creation asks for cost one scan."""
+        index = self._nic_index_cache
+        if index is None:
+            uuids, macs = set(), set()
+            for inst in self._data.instances.values():
+                for nic in inst.nics or []:
+                    if nic.uuid:
+                        uuids.add(nic.uuid)
+                    if nic.mac:
+                        macs.add(nic.mac)
+            index = self._nic_index_cache = (uuids, macs)
+        return index
+
     def _all_ids(self):
-        data = self._data
-        ids = set([data.cluster.uuid])
-        for name in ("nodes", "nodegroups", "instances", "disks", "networks",
-                     "filters"):
-            ids.update(getattr(data, name))
-        for inst in data.instances.values():
-            ids.update(nic.uuid for nic in inst.nics or [] if nic.uuid)
-        ids.discard(None)
-        return ids
+        """A live container of every UUID in use (membership tests only)."""
+        return _UsedIds(self._data, self._nic_index()[0])
 
     def generate_uuid(self, ec_id=None):
         """A new UUID used nowhere in the config nor reserved; reserved for
         ``ec_id`` until its reservations are dropped."""
         with self._lock:
-            existing = self._all_ids()
-        return self._temporary_ids.generate(
-            existing, lambda: str(uuid_module.uuid4()), ec_id)
+            return self._temporary_ids.generate(
+                self._all_ids(), lambda: str(uuid_module.uuid4()), ec_id)
 
     def _ensure_uuid(self, obj, ec_id):
         """Give ``obj`` a fresh UUID, or check that its own is unused."""
@@ -50,8 +79,7 @@ class ResourcesMixin:
                 (getattr(obj, "name", None), obj.uuid))
 
     def _all_macs(self):
-        return set(nic.mac for inst in self._data.instances.values()
-                   for nic in inst.nics or [] if nic.mac)
+        return self._nic_index()[1]
 
     def generate_mac(self, net_uuid=None, ec_id=None):
         """A random MAC with the network's (or cluster's) prefix, unused and
@@ -62,13 +90,13 @@ class ResourcesMixin:
                 prefix = self._data.networks[net_uuid].mac_prefix
             prefix = prefix or self._data.cluster.mac_prefix or \
                 constants.DEFAULT_MAC_PREFIX
-            existing = self._all_macs()
 
-        def one():
-            return "%s:%02x:%02x:%02x" % (prefix, random.randrange(256),
-                                          random.randrange(256),
-                                          random.randrange(256))
-        return self._temporary_macs.generate(existing, one, ec_id)
+            def one():
+                return "%s:%02x:%02x:%02x" % (prefix, random.randrange(256),
+                                              random.randrange(256),
+                                              random.randrange(256))
+            return self._temporary_macs.generate(self._all_macs(), one,
+                                                 ec_id)
 
     def reserve_mac(self, mac, ec_id):
         """Reserve a user-given MAC; fails if used or reserved."""

@@ -27,16 +27,24 @@ def _format_hvparams(params):
                      for key in sorted(params))
 
 
-def compute_ssconf_values(data):
-    """``{ssconf key: text}`` for ``data`` (a ``ConfigData``)."""
+def compute_ssconf_values(data, instance_sorter=None):
+    """``{ssconf key: text}`` for ``data`` (a ``ConfigData``).
+
+    ``instance_sorter`` (a ``text_utils.IncrementalNiceSort``), when given,
+    keeps the sorted instance list between calls: the writer recomputes
+    these values after every change.
+    """
     cluster = data.cluster
     nodes = text_utils.nice_sort(list(data.nodes.values()),
                                  key=lambda n: n.name)
     candidates = [n for n in nodes if n.master_candidate]
     online = [n.name for n in nodes if not n.offline]
     offline = [n.name for n in nodes if n.offline]
-    instances = text_utils.nice_sort(
-        [i.name for i in data.instances.values() if i.name])
+    names = [i.name for i in data.instances.values() if i.name]
+    if instance_sorter is None:
+        instances = text_utils.nice_sort(names)
+    else:
+        instances = instance_sorter.update(names)
     groups = sorted(data.nodegroups.values(), key=lambda g: g.uuid)
     networks = sorted(data.networks.values(), key=lambda n: n.uuid)
     ssh_ports = []

@@ -157,15 +157,14 @@ _fragments_lock = threading.Lock()
 
 
 def _member_text(key, obj):
-    """``"key":{...}`` for one collection member, cached per object."""
-    with _fragments_lock:
-        cached = _fragments.get(obj)
+    """``"key":{...}`` for one collection member, cached per object; call
+    with ``_fragments_lock`` held."""
+    cached = _fragments.get(obj)
     if cached is not None and cached[0] == key:
         return cached[1]
     text = "%s:%s" % (serializer.dump_json(key),
                       serializer.dump_json(_plain(obj)))
-    with _fragments_lock:
-        _fragments[obj] = (key, text)
+    _fragments[obj] = (key, text)
     return text
 
 
@@ -182,9 +181,10 @@ def serialize_config(config_data):
             if value is None:
                 continue
             if name in _IMMUTABLE_MEMBERS:
-                text = "{%s}" % ",".join(
-                    _member_text(key, member)
-                    for key, member in sorted(value.items()))
+                with _fragments_lock:
+                    text = "{%s}" % ",".join(
+                        _member_text(key, value[key])
+                        for key in sorted(value))
             else:
                 text = serializer.dump_json(_plain_any(value))
             parts.append("%s:%s" % (serializer.dump_json(name), text))

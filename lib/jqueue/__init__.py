@@ -19,6 +19,7 @@ from ganeti import errors
 from ganeti import opcodes
 from ganeti import serializer
 from ganeti.jqueue.job import QueuedJob, compute_job_status, JOB_FIELDS
+from ganeti.jqueue.logflush import LogFlusher
 from ganeti.jqueue.store import QueueStore
 from ganeti.utils import text as text_utils
 
@@ -89,6 +90,7 @@ class JobQueue:
         self._stopping = False
         self._workers = []
         self._nworkers = workers or max(self._max_running_fn(), 1)
+        self._log_flusher = LogFlusher(self._write)
         if replicator is not None and replicator.full_sync_fn is None:
             replicator.full_sync_fn = self._queue_files
 
@@ -143,6 +145,7 @@ class JobQueue:
             self._enqueue(job)
 
     def start(self):
+        self._log_flusher.start()
         for index in range(self._nworkers):
             thread = threading.Thread(target=self._worker_loop,
                                       name="jq-worker-%d" % index,
@@ -157,10 +160,12 @@ class JobQueue:
         deadline = time.monotonic() + timeout
         for thread in self._workers:
             thread.join(max(0, deadline - time.monotonic()))
+        self._log_flusher.stop()
         self._store.close()
 
     # Persistence
     def _write(self, job):
+        job.log_dirty = False
         path, content = self._store.write_job(job.to_dict())
         if self._replicator is not None:
             self._replicator.update_file(path, content)
@@ -446,7 +451,8 @@ class JobQueue:
     def _append_log(self, job, index, log_type, message):
         with job.cond:
             job.add_log(index, log_type, message)
-            self._update(job)
+            job.cond.notify_all()
+            self._log_flusher.schedule(job)
 
     # Queries
     def get_job(self, job_id):

@@ -319,8 +319,8 @@ class MasterDaemon:
         # one view of unresponsive nodes for all background pushes
         backoff = NodeBackoff()
         self.cfg = config.ConfigWriter(
-            distributor=lambda data, ssconf_values:
-            holder["distribute"](data, ssconf_values))
+            distributor=lambda data, ssconf_values, snapshot:
+            holder["distribute"](data, ssconf_values, snapshot))
         self.rpc = rpc_client.RpcRunner(rpc_client.config_resolver(self.cfg))
         holder["distribute"] = config_sync.make_distributor(
             self.rpc, lambda: self.cfg, backoff=backoff)

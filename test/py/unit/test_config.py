@@ -57,7 +57,7 @@ class Recorder:
         self.fail = fail
         self.lock = threading.Lock()
 
-    def __call__(self, payload, ssconf_values):
+    def __call__(self, payload, ssconf_values, snapshot):
         if self.delay:
             time.sleep(self.delay)
         with self.lock:

@@ -243,3 +243,43 @@ def test_many_parallel_submissions(tmp_path):
     for job_id in ids:
         assert wait_final(queue, job_id) == S.JOB_STATUS_SUCCESS
     queue.stop()
+
+
+def test_log_messages_reach_waiters_at_once_and_the_file_soon(tmp_path):
+    """Feedback is not rewritten to disk per message (LogFlusher), but a
+    running opcode's messages are in the job file within the delay."""
+
+    class Chatty(Runner):
+        def __call__(self, op, callbacks):
+            callbacks.notify_start()
+            for index in range(200):
+                callbacks.feedback("step %d" % index)
+            self.started.set()
+            while not self.gate.wait(0.01):
+                pass
+            return 1
+
+    runner = Chatty()
+    runner.gate.clear()
+    queue = make_queue(tmp_path, runner, workers=1)
+    writes = []
+    original = queue._store.write_job
+    queue._store.write_job = lambda job: (writes.append(1),
+                                          original(job))[1]
+    job_id = queue.submit_job([delay(9)])
+    assert runner.started.wait(5)
+    info = queue.wait_for_job_change(job_id, ["status"], None, 0, 5)
+    assert info[1][-1][3] == "step 199"
+    assert len(writes) < 20, "%d job file writes for 200 messages" % \
+        len(writes)
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        with open(tmp_path / "queue" / ("job-%d" % job_id)) as fh:
+            log = json.load(fh)["ops"][0]["log"]
+        if len(log) == 200:
+            break
+        time.sleep(0.05)
+    assert [entry[3] for entry in log][-1] == "step 199"
+    runner.gate.set()
+    assert wait_final(queue, job_id) == S.JOB_STATUS_SUCCESS
+    queue.stop()
