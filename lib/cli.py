@@ -738,8 +738,8 @@ def generic_list(resource, fields, names, unit, separator, header, cl=None,
                                         separator=separator, header=header,
                                         format_override=format_override,
                                         verbose=verbose)
-    for line in lines:
-        to_stdout(line)
+    if lines:
+        to_stdout("\n".join(lines))
     if status == QR_UNKNOWN or found_unknown:
         return constants.EXIT_UNKNOWN_FIELD
     return constants.EXIT_SUCCESS

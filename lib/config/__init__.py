@@ -123,6 +123,9 @@ class ConfigWriter(ResourcesMixin):
         self._nic_index_cache = None  # see ResourcesMixin._nic_index
         # used by the single active writer only
         self._instance_sorter = text_utils.IncrementalNiceSort()
+        # collection -> sorter / (snapshot, names); under _lock
+        self._name_sorters = {}
+        self._sorted_names = {}
         # Group commit state, guarded by _commit_cond
         self._commit_cond = threading.Condition(threading.Lock())
         self._written_serial = self._data.serial_no
@@ -289,6 +292,26 @@ class ConfigWriter(ResourcesMixin):
                 setattr(snap, name, dict(getattr(data, name)))
             self._snapshot = snap
         return self._snapshot
+
+    def get_sorted_names(self, collection):
+        """``(snapshot, names)``: the member names of ``collection``
+        ("instances", "nodes", ...) of the current snapshot in natural
+        order. Kept incrementally and cached per snapshot, so listing
+        10,000 instances does not sort them again for every query."""
+        with self._lock:
+            snap = self._get_snapshot_locked()
+            cached = self._sorted_names.get(collection)
+            if cached is not None and cached[0] is snap:
+                return cached
+            sorter = self._name_sorters.get(collection)
+            if sorter is None:
+                sorter = self._name_sorters[collection] = \
+                    text_utils.IncrementalNiceSort()
+            names = sorter.update(member.name for member in
+                                  getattr(snap, collection).values()
+                                  if member.name)
+            result = self._sorted_names[collection] = (snap, names)
+            return result
 
     def get_config_serial(self):
         with self._lock:

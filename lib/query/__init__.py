@@ -83,11 +83,23 @@ def query_fields(what, fields=None):
     return {"fields": [spec.fdef.to_dict() for spec in specs]}
 
 
-def _cell(spec, qdata, item):
-    value = spec.getter(qdata, item)
-    if isinstance(value, common.Status):
-        return [value.status, None]
-    return [constants.RS_NORMAL, value]
+def _rows(specs, qdata, items):
+    """``[[[status, value], ...], ...]``: the result cells, one row per
+    item (the inner loop of every listing, so kept lean)."""
+    getters = [spec.getter for spec in specs]
+    normal = constants.RS_NORMAL
+    status_cls = common.Status
+    rows = []
+    for item in items:
+        row = []
+        for getter in getters:
+            value = getter(qdata, item)
+            if isinstance(value, status_cls):
+                row.append([value.status, None])
+            else:
+                row.append([normal, value])
+        rows.append(row)
+    return rows
 
 
 def query(what, fields, qfilter, context):
@@ -126,5 +138,5 @@ def query(what, fields, qfilter, context):
                 any(table[n].kind == DK_LIVE for n in compiled.field_names):
             items = [item for item in items if evaluate(item)]
     live_ready[0] = True
-    data = [[_cell(spec, qdata, item) for spec in specs] for item in items]
-    return {"fields": [spec.fdef.to_dict() for spec in specs], "data": data}
+    return {"fields": [spec.fdef.to_dict() for spec in specs],
+            "data": _rows(specs, qdata, items)}

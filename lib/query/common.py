@@ -205,10 +205,16 @@ def lookup_item(by_uuid, name, kind_name):
                                errors.ECODE_NOENT)
 
 
-def select_by_names(by_uuid, wanted, kind_name, sort_key):
+def select_by_names(by_uuid, wanted, kind_name, sort_key,
+                    sorted_names=None):
     """Items for ``wanted`` names in that order (duplicates once), or all
-    items sorted by ``sort_key`` when ``wanted`` is None."""
+    items sorted by ``sort_key`` when ``wanted`` is None; ``sorted_names``
+    (all names of ``by_uuid``, naturally sorted) saves the sort."""
     if wanted is None:
+        if sorted_names is not None and len(sorted_names) == len(by_uuid):
+            by_name = dict((item.name, item) for item in by_uuid.values())
+            if len(by_name) == len(by_uuid):
+                return [by_name[name] for name in sorted_names]
         return text_utils.nice_sort(list(by_uuid.values()), key=sort_key)
     result = []
     seen = set()
@@ -229,6 +235,15 @@ class QueryData:
         self.data = context.cfg.get_config_snapshot()
         self.cluster = self.data.cluster
         self._cache = {}
+
+    def sorted_names(self, collection):
+        """Naturally sorted member names of ``collection`` of this query's
+        snapshot when the ConfigWriter has them ready, else None."""
+        getter = getattr(self.context.cfg, "get_sorted_names", None)
+        if getter is None:
+            return None
+        snap, names = getter(collection)
+        return names if snap is self.data else None
 
     def cached(self, key, compute_fn):
         """Memoise ``compute_fn()`` under ``key`` for this query."""

@@ -82,7 +82,8 @@ def prepare(context, field_names):
 
 def select_items(qdata, wanted):
     return common.select_by_names(qdata.data.instances, wanted, "Instance",
-                                  lambda inst: inst.name or "")
+                                  lambda inst: inst.name or "",
+                                  qdata.sorted_names("instances"))
 
 
 # ---------------------------------------------------------------------------
@@ -93,14 +94,15 @@ def fetch_live(qdata, items, field_names):
     data = qdata.data
     node_results = {}  # node uuid -> {instance name: info} or Status
     to_call = []
-    for inst in items:
-        node = data.nodes.get(inst.primary_node)
-        if node is None or node.uuid in node_results or node in to_call:
+    for node_uuid in set(inst.primary_node for inst in items):
+        node = data.nodes.get(node_uuid)
+        if node is None:
             continue
         if node.offline:
             node_results[node.uuid] = OFFLINE
         else:
             to_call.append(node)
+    to_call.sort(key=lambda node: node.name)
     if to_call:
         hvs = sorted(set(i.hypervisor for i in items if i.hypervisor))
         hvparams = dict((hv, qdata.cluster.fill_hv(hv)) for hv in hvs)

@@ -53,7 +53,8 @@ def prepare(context, field_names):
 
 def select_items(qdata, wanted):
     return common.select_by_names(qdata.data.nodes, wanted, "Node",
-                                  lambda node: node.name)
+                                  lambda node: node.name,
+                                  qdata.sorted_names("nodes"))
 
 
 # ---------------------------------------------------------------------------

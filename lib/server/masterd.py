@@ -6,6 +6,7 @@ blocking ``WaitForJobChange`` never delays other clients. Queries are
 answered from the in-memory config and never wait behind jobs.
 """
 
+import gc
 import logging
 import optparse
 import os
@@ -353,6 +354,7 @@ class MasterDaemon:
 
     def start(self):
         self.jqueue.open()
+        _tune_garbage_collector()
         self.server = LuxiServer(pathutils.MASTER_SOCKET,
                                  _methods(self.services))
         self.jqueue.start()
@@ -376,6 +378,22 @@ class MasterDaemon:
             self.server.serve(stop_event)
         finally:
             self.jqueue.stop()
+
+
+# Allocations between young-generation collections (CPython's default is
+# 700). The configuration of a big cluster is hundreds of thousands of
+# long-lived objects; with the default, listing 10,000 instances spent
+# about a third of its time in collections that found nothing to free.
+_GC_GEN0_THRESHOLD = 50000
+
+
+def _tune_garbage_collector():
+    """Move what start-up loaded out of the collector's sight and collect
+    less often; cycles are still collected."""
+    gc.collect()
+    gc.freeze()
+    _, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(_GC_GEN0_THRESHOLD, gen1, gen2)
 
 
 def _prepare(options, args):

@@ -20,6 +20,7 @@ from ganeti import objects
 from ganeti import ssconf
 from ganeti.config import store
 from ganeti.config.reservations import TemporaryReservationManager
+from ganeti.utils import text as text_utils
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..",
                                    ".."))
@@ -641,3 +642,22 @@ def test_serialized_text_equals_plain_encoding_after_changes(tmp_path):
     assert "changed-tag" in text and text.encode() != first
     with open(path) as handle:
         assert _json.load(handle) == _json.loads(text)
+
+
+def test_sorted_names_follow_the_snapshot(cfg_file):
+    cfg = config.ConfigWriter(cfg_file)
+    snap, names = cfg.get_sorted_names("instances")
+    assert snap is cfg.get_config_snapshot()
+    before = list(names)
+    assert cfg.get_sorted_names("instances")[1] is names   # cached
+    for number in (10, 9, 100):
+        cfg.add_instance(objects.Instance(
+            name="web%d.gnt.test" % number, primary_node=N2, os="noop",
+            hypervisor="fake", admin_state="down", nics=[]))
+    snap2, names2 = cfg.get_sorted_names("instances")
+    assert snap2 is not snap and snap2 is cfg.get_config_snapshot()
+    assert names2 == sorted(before + ["web9.gnt.test", "web10.gnt.test",
+                                      "web100.gnt.test"],
+                            key=text_utils.nice_sort_key)
+    assert names2.index("web9.gnt.test") < names2.index("web10.gnt.test")
+    assert before == names   # the earlier answer was not changed
