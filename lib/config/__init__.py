@@ -29,6 +29,7 @@ from ganeti import errors
 from ganeti import objects
 from ganeti import pathutils
 from ganeti.config import derived
+from ganeti.config import instance_index
 from ganeti.config.resources import (ResourcesMixin, FIRST_DRBD_PORT,
                                      LAST_DRBD_PORT)
 from ganeti.config import ssconf_values
@@ -85,6 +86,20 @@ class _UndoLog:
     def save_cluster(self):
         self._steps.append(("cluster", self._data.cluster))
 
+    @property
+    def steps(self):
+        return list(self._steps)
+
+    def saved_before(self, collection):
+        """``{key: member before the mutation or None}`` for the members
+        of ``collection`` the mutation touched."""
+        result = {}
+        for step in self._steps:
+            if step[0] == "item" and step[1] == collection and \
+                    step[2] not in result:
+                result[step[2]] = None if step[3] is _MISSING else step[3]
+        return result
+
     def rollback(self):
         for step in reversed(self._steps):
             if step[0] == "item":
@@ -120,7 +135,7 @@ class ConfigWriter(ResourcesMixin):
         for problem in sorted(self._known_problems):
             logging.warning("Configuration problem: %s", problem)
         self._snapshot = None
-        self._nic_index_cache = None  # see ResourcesMixin._nic_index
+        self._instance_index = None  # lazily built InstanceIndex
         # used by the single active writer only
         self._instance_sorter = text_utils.IncrementalNiceSort()
         # collection -> sorter / (snapshot, names); under _lock
@@ -164,31 +179,48 @@ class ConfigWriter(ResourcesMixin):
         """Run ``change_fn(data, undo_log, now)`` under the lock, verify,
         and wait for the commit; returns ``change_fn``'s result."""
         with self._lock:
-            self._nic_index_cache = None
             data = self._data
             log = _UndoLog(data)
             log.save_attrs(data, "serial_no", "mtime")
             now = time.time()
+            index = self._get_instance_index()
             try:
                 result = change_fn(data, log, now)
                 data.serial_no = (data.serial_no or 0) + 1
                 data.mtime = now
-                problems = verify_config_data(data)
-                new = [p for p in problems if p not in self._known_problems]
-                if new:
-                    raise errors.ConfigurationError(
-                        "Refusing to write an inconsistent configuration: %s"
-                        % "; ".join(new))
+                inst_keys, disk_keys, other, stale = \
+                    instance_index.summarize_changes(log.steps, data)
+                if not other and \
+                        index.changes_are_clean(data, inst_keys, disk_keys):
+                    problems = None   # proven: nothing new, known unchanged
+                else:
+                    problems = verify_config_data(data)
+                    new = [p for p in problems
+                           if p not in self._known_problems]
+                    if new:
+                        raise errors.ConfigurationError(
+                            "Refusing to write an inconsistent"
+                            " configuration: %s" % "; ".join(new))
             except BaseException:
                 log.rollback()
                 raise
-            finally:
-                self._nic_index_cache = None
-            self._known_problems = set(problems)
+            if problems is not None:
+                self._known_problems = set(problems)
+            if stale:
+                self._instance_index = None
+            else:
+                for key, old in log.saved_before("instances").items():
+                    index.apply(old, data.instances.get(key))
             self._snapshot = None
             target = data.serial_no
         self._commit(target)
         return result
+
+    def _get_instance_index(self):
+        """The InstanceIndex of the current state; call with the lock."""
+        if self._instance_index is None:
+            self._instance_index = instance_index.InstanceIndex(self._data)
+        return self._instance_index
 
     def _commit(self, target):
         """Return once a write containing serial ``target`` is on disk and

@@ -20,7 +20,7 @@ LAST_DRBD_PORT = 14999
 class _UsedIds:
     """Membership view of the UUIDs a configuration uses: the object
     collections are asked directly (always current, also in the middle of
-    a mutation), NIC UUIDs come from the per-state index."""
+    a mutation), NIC UUIDs from the instance index."""
 
     _COLLECTIONS = ("nodes", "nodegroups", "instances", "disks", "networks",
                     "filters")
@@ -41,25 +41,10 @@ class _UsedIds:
 class ResourcesMixin:
     """UUID/MAC/IP reservations, port allocation, candidate certs."""
 
-    def _nic_index(self):
-        """(NIC uuids, MACs) of all instances; computed once per
-        configuration state (``_mutate`` drops it) so that the several
-        UUIDs and MACs one instance creation asks for cost one scan."""
-        index = self._nic_index_cache
-        if index is None:
-            uuids, macs = set(), set()
-            for inst in self._data.instances.values():
-                for nic in inst.nics or []:
-                    if nic.uuid:
-                        uuids.add(nic.uuid)
-                    if nic.mac:
-                        macs.add(nic.mac)
-            index = self._nic_index_cache = (uuids, macs)
-        return index
-
     def _all_ids(self):
         """A live container of every UUID in use (membership tests only)."""
-        return _UsedIds(self._data, self._nic_index()[0])
+        return _UsedIds(self._data,
+                        self._get_instance_index().holders("nic_uuids"))
 
     def generate_uuid(self, ec_id=None):
         """A new UUID used nowhere in the config nor reserved; reserved for
@@ -79,7 +64,8 @@ class ResourcesMixin:
                 (getattr(obj, "name", None), obj.uuid))
 
     def _all_macs(self):
-        return self._nic_index()[1]
+        """A live container of every MAC in use (membership tests only)."""
+        return self._get_instance_index().holders("macs")
 
     def generate_mac(self, net_uuid=None, ec_id=None):
         """A random MAC with the network's (or cluster's) prefix, unused and
