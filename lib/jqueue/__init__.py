@@ -166,7 +166,7 @@ class JobQueue:
     # Persistence
     def _write(self, job):
         job.log_dirty = False
-        path, content = self._store.write_job(job.to_dict())
+        path, content = self._store.write_job(job.id, job.to_json())
         if self._replicator is not None:
             self._replicator.update_file(path, content)
 

@@ -9,22 +9,29 @@ The job file format is Ganeti 3.0's: ``id`` (int), ``ops`` (each with
 from ganeti import constants
 from ganeti import errors
 from ganeti import opcodes
+from ganeti import serializer
 from ganeti.utils import text as text_utils
 
 _FINAL = constants.OPS_FINALIZED
 
 
+# keys of an opcode in a job file, in the file's (sorted) order
+_OP_KEYS = ("end_timestamp", "exec_timestamp", "input", "log", "priority",
+            "result", "start_timestamp", "status")
+
+
 class QueuedOpCode:
     """One opcode of a job, with its execution state."""
 
-    __slots__ = ("input", "input_dict", "status", "result", "log",
-                 "priority", "start_timestamp", "exec_timestamp",
+    __slots__ = ("input", "input_dict", "input_json", "status", "result",
+                 "log", "priority", "start_timestamp", "exec_timestamp",
                  "end_timestamp")
 
     def __init__(self, op):
         self.input = op
         # opcodes do not change once submitted: serialise them once
         self.input_dict = op.to_dict()
+        self.input_json = None
         self.status = constants.OP_STATUS_QUEUED
         self.result = None
         self.log = []
@@ -45,6 +52,17 @@ class QueuedOpCode:
             "end_timestamp": self.end_timestamp,
         }
 
+    def to_json(self):
+        """``dump_json(self.to_dict())``, with the input's text encoded
+        once: a job file is rewritten on every status change of every
+        opcode, and the inputs were most of each rewrite."""
+        if self.input_json is None:
+            self.input_json = serializer.dump_json(self.input_dict)
+        return "{%s}" % ",".join(
+            '"%s":%s' % (key, self.input_json if key == "input" else
+                         serializer.dump_json(getattr(self, key)))
+            for key in _OP_KEYS)
+
     @classmethod
     def from_dict(cls, data):
         obj = cls.__new__(cls)
@@ -53,6 +71,7 @@ class QueuedOpCode:
         except errors.GenericError:
             obj.input = _UnknownOpCode(data["input"])
         obj.input_dict = data["input"]
+        obj.input_json = None
         obj.status = data["status"]
         obj.result = data.get("result")
         obj.log = [list(entry) for entry in data.get("log", [])]
@@ -222,6 +241,20 @@ class QueuedJob:
             "start_timestamp": self.start_timestamp,
             "end_timestamp": self.end_timestamp,
         }
+
+    def to_json(self):
+        """The job file's text: ``dump_json(self.to_dict())``, built from
+        the opcodes' own ``to_json``."""
+        fields = self.to_dict()
+        fields["ops"] = None
+        parts = []
+        for key in sorted(fields):
+            if key == "ops":
+                text = "[%s]" % ",".join(op.to_json() for op in self.ops)
+            else:
+                text = serializer.dump_json(fields[key])
+            parts.append('"%s":%s' % (key, text))
+        return "{%s}" % ",".join(parts)
 
     @classmethod
     def from_dict(cls, data, archived=False):

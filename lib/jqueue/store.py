@@ -80,10 +80,10 @@ class QueueStore:
                             str(job_id // constants.JOB_QUEUE_ARCHIVE_DIR_SIZE),
                             "job-%d" % job_id)
 
-    def write_job(self, job_dict):
-        """Write a job file atomically; returns (path, content)."""
-        content = serializer.dump_json(job_dict)
-        path = self.job_path(job_dict["id"])
+    def write_job(self, job_id, content):
+        """Write a job file (its JSON text) atomically; returns (path,
+        content)."""
+        path = self.job_path(job_id)
         io.write_file(path, content, mode=constants.JOB_QUEUE_FILES_PERMS)
         return path, content
 

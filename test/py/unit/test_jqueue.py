@@ -264,8 +264,8 @@ def test_log_messages_reach_waiters_at_once_and_the_file_soon(tmp_path):
     queue = make_queue(tmp_path, runner, workers=1)
     writes = []
     original = queue._store.write_job
-    queue._store.write_job = lambda job: (writes.append(1),
-                                          original(job))[1]
+    queue._store.write_job = lambda *args: (writes.append(1),
+                                            original(*args))[1]
     job_id = queue.submit_job([delay(9)])
     assert runner.started.wait(5)
     info = queue.wait_for_job_change(job_id, ["status"], None, 0, 5)
@@ -282,4 +282,17 @@ def test_log_messages_reach_waiters_at_once_and_the_file_soon(tmp_path):
     assert [entry[3] for entry in log][-1] == "step 199"
     runner.gate.set()
     assert wait_final(queue, job_id) == S.JOB_STATUS_SUCCESS
+    queue.stop()
+
+
+def test_job_file_text_is_the_json_of_the_job(tmp_path):
+    """to_json (input text encoded once) == dump_json(to_dict())."""
+    from ganeti import serializer
+    queue = make_queue(tmp_path)
+    job_id = queue.submit_job([delay(0.25), delay(7), delay(0.5)])
+    assert wait_final(queue, job_id) == S.JOB_STATUS_ERROR
+    job = queue.get_job(job_id)
+    job.ops[0].log.append([99, [1, 2], "message", u"caf\u00e9 \"quoted\""])
+    for _ in range(2):   # second time from the cached input text
+        assert job.to_json() == serializer.dump_json(job.to_dict())
     queue.stop()
