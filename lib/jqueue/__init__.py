@@ -298,6 +298,9 @@ class JobQueue:
                     if job is None or job.is_finalized():
                         continue
                     if getattr(job, "active", False):
+                        # woken while its worker is still returning (e.g.
+                        # from "wait"): that worker queues it again
+                        job.rerun = True
                         continue
                     job.active = True
                     self._running += 1
@@ -318,6 +321,10 @@ class JobQueue:
                 with self._lock:
                     job.active = False
                     self._running -= 1
+                    if getattr(job, "rerun", False):
+                        job.rerun = False
+                        if not job.is_finalized():
+                            self._enqueue_locked(job)
                     self._runq_cond.notify()
             if job.is_finalized():
                 self._job_finalized(job)

@@ -296,3 +296,30 @@ def test_job_file_text_is_the_json_of_the_job(tmp_path):
     for _ in range(2):   # second time from the cached input text
         assert job.to_json() == serializer.dump_json(job.to_dict())
     queue.stop()
+
+
+def test_dependency_finishing_while_the_waiter_returns(tmp_path):
+    """Lost wake-up: the dependency ends after the dependent job decided to
+    wait but before its worker let go of it; the job must still run."""
+
+    class SlowToLetGo(JobQueue):
+        def _check_dependencies(self, job, qop):
+            result = JobQueue._check_dependencies(self, job, qop)
+            if result == "wait":
+                time.sleep(0.3)    # widen the window before job.active clears
+            return result
+
+    runner = Runner()
+    runner.gate.clear()
+    store = QueueStore(str(tmp_path / "queue"))
+    queue = SlowToLetGo(store, runner, workers=4)
+    queue.open()
+    queue.start()
+    results = queue.submit_many_jobs([[delay(9)],
+                                      [delay(2, depends=[[-1, []]])]])
+    first, second = [r[1] for r in results]
+    time.sleep(0.1)        # the second job is inside the slow "wait"
+    runner.gate.set()      # the first ends and wakes it while still active
+    assert wait_final(queue, first) == S.JOB_STATUS_SUCCESS
+    assert wait_final(queue, second, timeout=5) == S.JOB_STATUS_SUCCESS
+    queue.stop()
