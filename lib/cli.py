@@ -904,6 +904,30 @@ def ask_user(text, choices=None):
                     tty.write(" %s - %s\n" % (entry[0], entry[2]))
 
 
+def confirm_operation(names, list_type, text, extra=""):
+    """Ganeti's ConfirmOperation: ask whether to run ``text`` on
+    ``names`` (the list shown, or offered with "v" when it is long); True
+    only on "y"."""
+    count = len(names)
+    msg = ("The %s will operate on %d %s.\n%sDo you want to continue?" %
+           (text, count, list_type, extra))
+    affected = ("\nAffected %s:\n" % list_type +
+                "\n".join("  %s" % name for name in names))
+    choices = [("y", True, "Yes, execute the %s" % text),
+               ("n", False, "No, abort the %s" % text)]
+    if count > 20:
+        choices.insert(1, ("v", "v", "View the list of affected %s" %
+                           list_type))
+        question = msg
+    else:
+        question = msg + affected
+    choice = ask_user(question, choices)
+    if choice == "v":
+        choices.pop(1)
+        choice = ask_user(msg + affected, choices)
+    return choice is True
+
+
 def job_id_list(args):
     """Job ids as ints (OpPrereqError for anything else)."""
     try:

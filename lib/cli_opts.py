@@ -624,8 +624,15 @@ NICS_PARAMETER_TYPES = {constants.NIC_MODE: "string",
                         constants.NIC_VLAN: "string"}
 
 
-def hv_parameter_types(hv_name):
-    return types_from_defaults(constants.HVC_DEFAULTS.get(hv_name, {}))
+def hv_parameter_types(hv_name=None):
+    """Types of ``hv_name``'s parameters; without a name, of every
+    hypervisor's (Ganeti's HVS_PARAMETER_TYPES is their union)."""
+    if hv_name is not None:
+        return types_from_defaults(constants.HVC_DEFAULTS.get(hv_name, {}))
+    types = {}
+    for name in constants.HVC_DEFAULTS:
+        types.update(hv_parameter_types(name))
+    return types
 
 
 def disk_parameter_types(template):

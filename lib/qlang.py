@@ -81,15 +81,7 @@ def glob_to_regexp(pattern):
     allowed, so ``web?`` matches both ``web1`` and ``web1.example.com``
     while ``*.example.com`` does not match ``a.b.example.com``.
     """
-    parts = []
-    for char in pattern:
-        if char == "*":
-            parts.append("[^.]*")
-        elif char == "?":
-            parts.append("[^.]")
-        else:
-            parts.append(re.escape(char))
-    return "^%s(\\..*)?$" % "".join(parts)
+    return _glob(pattern, "[^.]*", "[^.]", "^%s(\\..*)?$")
 
 
 def simple_glob_to_regexp(pattern):
@@ -98,15 +90,15 @@ def simple_glob_to_regexp(pattern):
     Unlike `glob_to_regexp` the wildcards also match dots and no domain
     suffix is implied; for callers matching things that are not host names.
     """
-    parts = []
-    for char in pattern:
-        if char == "*":
-            parts.append(".*")
-        elif char == "?":
-            parts.append(".")
-        else:
-            parts.append(re.escape(char))
-    return "^%s$" % "".join(parts)
+    return _glob(pattern, ".*", ".", "^%s$")
+
+
+def _glob(pattern, star, question, template):
+    """``template`` around ``pattern`` with ``*``/``?`` as ``star`` and
+    ``question``, everything else escaped."""
+    wildcards = {"*": star, "?": question}
+    return template % "".join(wildcards.get(char) or re.escape(char)
+                              for char in pattern)
 
 
 def _unquote(toks):

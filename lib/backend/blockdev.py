@@ -265,25 +265,26 @@ def blockdev_find(disk):
     return device.get_sync_status()
 
 
-def blockdev_getmirrorstatus(disks):
-    """Combined sync status dicts of ``disks`` (all must exist)."""
-    result = []
+def _existing_devices(disks):
+    """``(disk, device)`` of each wire disk; RPCFail for the first whose
+    device does not exist."""
     for data in disks:
         disk = disk_from_wire(data)
         device = recursive_find(disk)
         if device is None:
             fail("Can't find device %s", _describe(disk))
-        result.append(device.combined_sync_status())
-    return result
+        yield disk, device
+
+
+def blockdev_getmirrorstatus(disks):
+    """Combined sync status dicts of ``disks`` (all must exist)."""
+    return [device.combined_sync_status()
+            for _, device in _existing_devices(disks)]
 
 
 def blockdev_open(instance_name, disks, exclusive):
     """Make the disks ready for the instance's I/O."""
-    for data in disks:
-        disk = disk_from_wire(data)
-        device = recursive_find(disk)
-        if device is None:
-            fail("Can't find device %s", _describe(disk))
+    for disk, device in _existing_devices(disks):
         try:
             device.open(exclusive=exclusive)
         except errors.BlockDeviceError as err:
@@ -294,11 +295,7 @@ def blockdev_open(instance_name, disks, exclusive):
 def blockdev_close(instance_name, disks):
     """The instance no longer uses the disks on this node."""
     msgs = []
-    for data in disks:
-        disk = disk_from_wire(data)
-        device = recursive_find(disk)
-        if device is None:
-            fail("Can't find device %s", _describe(disk))
+    for _, device in _existing_devices(disks):
         try:
             device.close()
         except errors.BlockDeviceError as err:

@@ -173,21 +173,10 @@ def _parse_disks(opts):
     except ValueError as err:
         raise errors.OpPrereqError("Invalid disk index passed: %s" % err,
                                    errors.ECODE_INVAL)
-    from ganeti.utils import text
     disks = [{}] * disk_max
     for idx, ddict in opts.disks:
         idx = int(idx)
-        if not isinstance(ddict, dict):
-            raise errors.OpPrereqError("Invalid disk/%d value: expected dict,"
-                                       " got %s" % (idx, ddict),
-                                       errors.ECODE_INVAL)
-        if "size" in ddict:
-            try:
-                ddict["size"] = text.parse_unit(ddict["size"])
-            except errors.UnitParseError as err:
-                raise errors.OpPrereqError("Invalid disk size for disk %d: %s"
-                                           % (idx, err), errors.ECODE_INVAL)
-        else:
+        if "size" not in instance_moves.parse_disk_dict(idx, ddict):
             raise errors.OpPrereqError("Missing size or adoption source for"
                                        " disk %d" % idx, errors.ECODE_INVAL)
         disks[idx] = ddict
@@ -217,15 +206,6 @@ def _parse_nics(opts):
     return nics
 
 
-def _hv_parameter_types():
-    """Types of every hypervisor's parameters (Ganeti's
-    HVS_PARAMETER_TYPES is their union)."""
-    types = {}
-    for hv_name in constants.HVC_DEFAULTS:
-        types.update(cli_opts.hv_parameter_types(hv_name))
-    return types
-
-
 def add_instance(opts, args):
     """Build OP_INSTANCE_CREATE from the options and run it."""
     from ganeti import opcodes
@@ -236,7 +216,7 @@ def add_instance(opts, args):
         snode = snode or None
     hypervisor, hvparams = (opts.hypervisor if opts.hypervisor
                             else (None, {}))
-    cli_opts.force_dict_type(hvparams, _hv_parameter_types())
+    cli_opts.force_dict_type(hvparams, cli_opts.hv_parameter_types())
     beparams = dict(opts.beparams or {})
     cli_opts.force_dict_type(beparams, cli_opts.BES_PARAMETER_COMPAT)
     tags = opts.tags.split(",") if opts.tags else []
@@ -329,27 +309,6 @@ def _expand_multi_names(mode, names, cl):
                                errors.ECODE_INVAL)
 
 
-def _confirm_operation(names, list_type, text, extra=""):
-    count = len(names)
-    msg = ("The %s will operate on %d %s.\n%sDo you want to continue?" %
-           (text, count, list_type, extra))
-    affected = "\nAffected %s:\n" % list_type + \
-        "\n".join("  %s" % name for name in names)
-    choices = [("y", True, "Yes, execute the %s" % text),
-               ("n", False, "No, abort the %s" % text)]
-    if count > 20:
-        choices.insert(1, ("v", "v", "View the list of affected %s" %
-                           list_type))
-        question = msg
-    else:
-        question = msg + affected
-    choice = cli.ask_user(question, choices)
-    if choice == "v":
-        choices.pop(1)
-        choice = cli.ask_user(msg + affected, choices)
-    return choice
-
-
 def _many_ops(operation, make_op):
     """A command acting on every selected instance, one job each."""
     def run(opts, args):
@@ -365,7 +324,7 @@ def _many_ops(operation, make_op):
                                        " instances", errors.ECODE_INVAL)
         multi_on = mode != _EXPAND_INSTANCES or len(names) > 1
         if multi_on and not opts.force_multiple and \
-                not _confirm_operation(names, "instances", operation):
+                not cli.confirm_operation(names, "instances", operation):
             return constants.EXIT_FAILURE
         jex = cli.JobExecutor(verbose=multi_on, cl=cl, opts=opts)
         for name in names:

@@ -261,29 +261,6 @@ _OOB_COMMAND_ASK = frozenset([constants.OOB_POWER_OFF,
 _OOB_HEADERS = {"node": "Node", "status": "Status"}
 
 
-def confirm_operation(names, list_type, text, extra=""):
-    """Ask whether to run ``text`` on ``names`` (list shown, or offered
-    with "v" when long); True only on "y"."""
-    count = len(names)
-    msg = ("The %s will operate on %d %s.\n%sDo you want to continue?" %
-           (text, count, list_type, extra))
-    affected = ("\nAffected %s:\n" % list_type +
-                "\n".join("  %s" % name for name in names))
-    choices = [("y", True, "Yes, execute the %s" % text),
-               ("n", False, "No, abort the %s" % text)]
-    if count > 20:
-        choices.insert(1, ("v", "v", "View the list of affected %s" %
-                           list_type))
-        question = msg
-    else:
-        question = msg + affected
-    choice = cli.ask_user(question, choices)
-    if choice == "v":
-        choices.pop(1)
-        choice = cli.ask_user(msg + affected, choices)
-    return choice is True
-
-
 def powercycle_node(opts, args):
     """Hard-reboot a node through its node daemon, after confirmation."""
     from ganeti import opcodes
@@ -319,8 +296,8 @@ def power_node(opts, args):
             cli.to_stderr("Please provide at least one node for this"
                           " command")
             return constants.EXIT_FAILURE
-        if not opts.force and not confirm_operation(args, "nodes",
-                                                    "power %s" % command):
+        if not opts.force and not cli.confirm_operation(
+                args, "nodes", "power %s" % command):
             return constants.EXIT_FAILURE
     ops = []
     if not opts.ignore_status and oob_command == constants.OOB_POWER_OFF:

@@ -97,36 +97,48 @@ def _opcodes():
     return opcodes
 
 
-# --- gnt-instance -------------------------------------------------------
+def _confirmed(opts, question):
+    """True with --force or when the user says yes."""
+    return opts.force or cli.ask_user(question)
 
-def migrate_instance(opts, args):
-    name = args[0]
+
+def _check_target(opts):
+    """-I and -n exclude each other."""
     if opts.iallocator and opts.dst_node:
         raise errors.OpPrereqError("Specify either an iallocator (-I), or a"
                                    " target node (-n) but not both",
                                    errors.ECODE_INVAL)
-    if not opts.force:
-        if opts.cleanup:
-            text = ("Instance %s will be recovered from a failed migration."
-                    " Note that the migration procedure (including cleanup)"
-                    " might impact the instance if anything goes wrong"
-                    " (e.g. due to bugs in the hypervisor). Continue?" %
-                    name)
-        else:
-            text = ("Instance %s will be migrated. Note that migration might"
-                    " impact the instance if anything goes wrong (e.g. due"
-                    " to bugs in the hypervisor). Continue?" % name)
-        if not cli.ask_user(text):
-            return constants.EXIT_FAILURE
-    mode = opts.migration_mode
-    if not opts.live:
-        if mode is not None:
-            raise errors.OpPrereqError("Only one of the --non-live and"
-                                       " --migration-mode options can be"
-                                       " passed", errors.ECODE_INVAL)
-        mode = "non-live"
+
+
+def _migration_mode(opts):
+    """--non-live as the mode "non-live"; --migration-mode otherwise."""
+    if opts.live:
+        return opts.migration_mode
+    if opts.migration_mode is not None:
+        raise errors.OpPrereqError("Only one of the --non-live and"
+                                   " --migration-mode options can be"
+                                   " passed", errors.ECODE_INVAL)
+    return "non-live"
+
+
+# --- gnt-instance -------------------------------------------------------
+
+def migrate_instance(opts, args):
+    name = args[0]
+    _check_target(opts)
+    if opts.cleanup:
+        text = ("Instance %s will be recovered from a failed migration."
+                " Note that the migration procedure (including cleanup)"
+                " might impact the instance if anything goes wrong"
+                " (e.g. due to bugs in the hypervisor). Continue?" % name)
+    else:
+        text = ("Instance %s will be migrated. Note that migration might"
+                " impact the instance if anything goes wrong (e.g. due"
+                " to bugs in the hypervisor). Continue?" % name)
+    if not _confirmed(opts, text):
+        return constants.EXIT_FAILURE
     op = _opcodes().OpInstanceMigrate(
-        instance_name=name, mode=mode, cleanup=opts.cleanup,
+        instance_name=name, mode=_migration_mode(opts), cleanup=opts.cleanup,
         iallocator=opts.iallocator, target_node=opts.dst_node,
         allow_failover=opts.allow_failover,
         allow_runtime_changes=opts.allow_runtime_chgs,
@@ -138,15 +150,11 @@ def migrate_instance(opts, args):
 
 def failover_instance(opts, args):
     name = args[0]
-    if opts.iallocator and opts.dst_node:
-        raise errors.OpPrereqError("Specify either an iallocator (-I), or a"
-                                   " target node (-n) but not both",
-                                   errors.ECODE_INVAL)
-    if not opts.force:
-        text = ("Failover will happen to image %s. This requires a shutdown"
-                " of the instance. Continue?" % name)
-        if not cli.ask_user(text):
-            return constants.EXIT_FAILURE
+    _check_target(opts)
+    if not _confirmed(opts, "Failover will happen to image %s. This"
+                      " requires a shutdown of the instance. Continue?" %
+                      name):
+        return constants.EXIT_FAILURE
     op = _opcodes().OpInstanceFailover(
         instance_name=name, ignore_consistency=opts.ignore_consistency,
         shutdown_timeout=opts.shutdown_timeout, iallocator=opts.iallocator,
@@ -161,11 +169,9 @@ def move_instance(opts, args):
     if not opts.node:
         raise errors.OpPrereqError("Target node must be specified (-n)",
                                    errors.ECODE_INVAL)
-    if not opts.force:
-        text = ("Instance %s will be moved. This requires a shutdown of the"
-                " instance. Continue?" % name)
-        if not cli.ask_user(text):
-            return constants.EXIT_FAILURE
+    if not _confirmed(opts, "Instance %s will be moved. This requires a"
+                      " shutdown of the instance. Continue?" % name):
+        return constants.EXIT_FAILURE
     op = _opcodes().OpInstanceMove(
         instance_name=name, target_node=opts.node, compress=opts.compress,
         shutdown_timeout=opts.shutdown_timeout,
@@ -244,10 +250,7 @@ def modify_instance(opts, args):
     hvparams = _defaults_to_marker(dict(opts.hvparams or {}))
     try:
         cli_opts.force_dict_type(beparams, cli_opts.BES_PARAMETER_COMPAT)
-        types = {}
-        for hv_name in constants.HVC_DEFAULTS:
-            types.update(cli_opts.hv_parameter_types(hv_name))
-        cli_opts.force_dict_type(hvparams, types)
+        cli_opts.force_dict_type(hvparams, cli_opts.hv_parameter_types())
     except errors.TypeEnforcementError as err:
         raise errors.OpPrereqError(str(err), errors.ECODE_INVAL)
     offline = True if opts.offline_inst else \
@@ -273,11 +276,9 @@ def modify_instance(opts, args):
 
 def reinstall_instance(opts, args):
     name = args[0]
-    if not opts.force:
-        text = ("This will reinstall the instance '%s' and remove all data."
-                " Continue?" % name)
-        if not cli.ask_user(text):
-            return constants.EXIT_FAILURE
+    if not _confirmed(opts, "This will reinstall the instance '%s' and"
+                      " remove all data. Continue?" % name):
+        return constants.EXIT_FAILURE
     op = _opcodes().OpInstanceReinstall(
         instance_name=name, os_type=opts.os,
         force_variant=opts.force_variant,
@@ -321,8 +322,24 @@ def grow_disk(opts, args):
     return constants.EXIT_SUCCESS
 
 
+def parse_disk_dict(idx, ddict):
+    """Check the ``--disk`` value of disk ``idx``: a dict whose size, if
+    given, becomes MiB (Ganeti's texts for what does not parse)."""
+    if not isinstance(ddict, dict):
+        raise errors.OpPrereqError("Invalid disk/%d value: expected dict,"
+                                   " got %s" % (idx, ddict),
+                                   errors.ECODE_INVAL)
+    if "size" in ddict:
+        from ganeti.utils import text
+        try:
+            ddict["size"] = text.parse_unit(ddict["size"])
+        except errors.UnitParseError as err:
+            raise errors.OpPrereqError("Invalid disk size for disk %d: %s"
+                                       % (idx, err), errors.ECODE_INVAL)
+    return ddict
+
+
 def recreate_disks(opts, args):
-    from ganeti.utils import text
     disks = []
     for didx, ddict in opts.disks or []:
         try:
@@ -330,18 +347,7 @@ def recreate_disks(opts, args):
         except ValueError as err:
             raise errors.OpPrereqError("Invalid disk index passed: %s" % err,
                                        errors.ECODE_INVAL)
-        if not isinstance(ddict, dict):
-            raise errors.OpPrereqError("Invalid disk/%d value: expected"
-                                       " dict, got %s" % (didx, ddict),
-                                       errors.ECODE_INVAL)
-        if "size" in ddict:
-            try:
-                ddict["size"] = text.parse_unit(ddict["size"])
-            except errors.UnitParseError as err:
-                raise errors.OpPrereqError("Invalid disk size for disk %d:"
-                                           " %s" % (didx, err),
-                                           errors.ECODE_INVAL)
-        disks.append((didx, ddict))
+        disks.append((didx, parse_disk_dict(didx, ddict)))
     nodes = []
     if opts.node:
         if opts.iallocator:
@@ -426,26 +432,48 @@ def _query_one_node(cl, name, fields):
                                errors.ECODE_NOENT)
 
 
-def _wait_node_jobs(cl, opts, result):
+def _failures(results):
+    """How many of JobExecutor's results failed."""
+    return len([row for row in results if not row[0]])
+
+
+def _run_node_op(cl, opts, op, success, failure):
+    """Submit ``op`` (its result lists the jobs it made, one per
+    instance), wait for those jobs and say ``success``, or ``failure``
+    with the number of failed jobs."""
+    result = cli.submit_or_send(op, opts, cl=cl)
     jex = cli.JobExecutor(cl=cl, opts=opts)
     for status, job_id in result.get("jobs", []):
         jex.add_job_id(None, status, job_id)
-    results = jex.get_results()
-    return len([row for row in results if not row[0]])
+    bad = _failures(jex.get_results())
+    if bad == 0:
+        cli.to_stdout(success)
+        return constants.EXIT_SUCCESS
+    cli.to_stdout(failure, bad)
+    return constants.EXIT_FAILURE
+
+
+def _node_primaries(cl, opts, name, verb, report):
+    """The node's primary instances, sorted, once the user agreed to
+    ``verb`` them; None (after ``report`` says so) when there are none,
+    False when the user said no."""
+    node, pinst = _query_one_node(cl, name, ["pinst_list"])
+    if not pinst:
+        report("No primary instances on node %s, exiting." % node)
+        return None
+    from ganeti.utils import text
+    pinst = text.nice_sort(pinst)
+    if not _confirmed(opts, "%s instance(s) %s?" %
+                      (verb, ",".join("'%s'" % iname for iname in pinst))):
+        return False
+    return pinst
 
 
 def failover_node(opts, args):
     cl = cli.get_client()
-    node, pinst = _query_one_node(cl, args[0], ["pinst_list"])
+    pinst = _node_primaries(cl, opts, args[0], "Fail over", cli.to_stderr)
     if not pinst:
-        cli.to_stderr("No primary instances on node %s, exiting.", node)
-        return constants.EXIT_SUCCESS
-    from ganeti.utils import text
-    pinst = text.nice_sort(pinst)
-    if not opts.force and not cli.ask_user(
-            "Fail over instance(s) %s?" %
-            (",".join("'%s'" % name for name in pinst))):
-        return 2
+        return constants.EXIT_SUCCESS if pinst is None else 2
     opcodes = _opcodes()
     jex = cli.JobExecutor(cl=cl, opts=opts)
     for iname in pinst:
@@ -453,7 +481,7 @@ def failover_node(opts, args):
             instance_name=iname, ignore_consistency=opts.ignore_consistency,
             iallocator=opts.iallocator, target_node=opts.dst_node))
     results = jex.get_results()
-    bad = len([row for row in results if not row[0]])
+    bad = _failures(results)
     if bad == 0:
         cli.to_stdout("All %d instance(s) failed over successfully.",
                       len(results))
@@ -466,35 +494,16 @@ def failover_node(opts, args):
 
 def migrate_node(opts, args):
     cl = cli.get_client()
-    node, pinst = _query_one_node(cl, args[0], ["pinst_list"])
+    pinst = _node_primaries(cl, opts, args[0], "Migrate", cli.to_stdout)
     if not pinst:
-        cli.to_stdout("No primary instances on node %s, exiting." % node)
-        return constants.EXIT_SUCCESS
-    from ganeti.utils import text
-    pinst = text.nice_sort(pinst)
-    if not opts.force and not cli.ask_user(
-            "Migrate instance(s) %s?" %
-            ",".join("'%s'" % name for name in pinst)):
-        return 2
-    mode = opts.migration_mode
-    if not opts.live:
-        if mode is not None:
-            raise errors.OpPrereqError("Only one of the --non-live and"
-                                       " --migration-mode options can be"
-                                       " passed", errors.ECODE_INVAL)
-        mode = "non-live"
+        return constants.EXIT_SUCCESS if pinst is None else 2
     op = _opcodes().OpNodeMigrate(
-        node_name=args[0], mode=mode, iallocator=opts.iallocator,
-        target_node=opts.dst_node,
+        node_name=args[0], mode=_migration_mode(opts),
+        iallocator=opts.iallocator, target_node=opts.dst_node,
         allow_runtime_changes=opts.allow_runtime_chgs,
         ignore_ipolicy=opts.ignore_ipolicy)
-    result = cli.submit_or_send(op, opts, cl=cl)
-    bad = _wait_node_jobs(cl, opts, result)
-    if bad == 0:
-        cli.to_stdout("All instances migrated successfully.")
-        return constants.EXIT_SUCCESS
-    cli.to_stdout("There were %s errors during the node migration.", bad)
-    return constants.EXIT_FAILURE
+    return _run_node_op(cl, opts, op, "All instances migrated successfully.",
+                        "There were %s errors during the node migration.")
 
 
 def evacuate_node(opts, args):
@@ -531,13 +540,8 @@ def evacuate_node(opts, args):
         node_name=args[0], mode=mode, remote_node=opts.dst_node,
         iallocator=opts.iallocator, early_release=opts.early_release,
         ignore_soft_errors=opts.ignore_soft_errors)
-    result = cli.submit_or_send(op, opts, cl=cl)
-    bad = _wait_node_jobs(cl, opts, result)
-    if bad == 0:
-        cli.to_stdout("All instances evacuated successfully.")
-        return constants.EXIT_SUCCESS
-    cli.to_stdout("There were %s errors during the evacuation.", bad)
-    return constants.EXIT_FAILURE
+    return _run_node_op(cl, opts, op, "All instances evacuated successfully.",
+                        "There were %s errors during the evacuation.")
 
 
 NODE_COMMANDS = {

@@ -122,6 +122,15 @@ class ResultWithJobs:
         self.other = other
 
 
+def expand_node_name(cfg, name):
+    """(uuid, full name) of node ``name``; OpPrereqError if unknown."""
+    uuid, full_name = cfg.expand_node_name(name)
+    if uuid is None:
+        raise errors.OpPrereqError("Node '%s' not known" % name,
+                                   errors.ECODE_NOENT)
+    return uuid, full_name
+
+
 def check_node_online(lu, node_uuid, msg=None):
     node = lu.cfg.get_node_info(node_uuid)
     if node.offline:

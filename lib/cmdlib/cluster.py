@@ -228,6 +228,20 @@ def _merge_os_hvp(current, changes):
     return result
 
 
+def _check_known_params(kind, defaults, name, values):
+    """Refuse an unknown ``kind`` (a hypervisor or disk template: the keys
+    of ``defaults``) and parameters that ``name`` does not have."""
+    known = defaults.get(name)
+    if known is None:
+        raise errors.OpPrereqError("Unknown %s '%s'" % (kind, name),
+                                   errors.ECODE_INVAL)
+    extra = sorted(set(values) - set(known))
+    if extra:
+        raise errors.OpPrereqError("Invalid parameters for %s %s: %s" %
+                                   (kind, name, ", ".join(extra)),
+                                   errors.ECODE_INVAL)
+
+
 def _apply_os_list(current, mods, desc, feedback_fn):
     """Ganeti's (action, os) modifications of hidden/blacklisted OSes."""
     result = list(current or [])
@@ -306,26 +320,12 @@ class LUClusterSetParams(base.LogicalUnit):
                     " them" % ", ".join(missing), errors.ECODE_STATE)
         if op.hvparams:
             for hv_name, values in op.hvparams.items():
-                known = constants.HVC_DEFAULTS.get(hv_name)
-                if known is None:
-                    raise errors.OpPrereqError("Unknown hypervisor '%s'" %
-                                               hv_name, errors.ECODE_INVAL)
-                extra = sorted(set(values) - set(known))
-                if extra:
-                    raise errors.OpPrereqError(
-                        "Invalid parameters for hypervisor %s: %s" %
-                        (hv_name, ", ".join(extra)), errors.ECODE_INVAL)
+                _check_known_params("hypervisor", constants.HVC_DEFAULTS,
+                                    hv_name, values)
         for os_name, hvs in (op.os_hvp or {}).items():
             for hv_name, values in (hvs or {}).items():
-                known = constants.HVC_DEFAULTS.get(hv_name)
-                if known is None:
-                    raise errors.OpPrereqError("Unknown hypervisor '%s'" %
-                                               hv_name, errors.ECODE_INVAL)
-                extra = sorted(set(values or {}) - set(known))
-                if extra:
-                    raise errors.OpPrereqError(
-                        "Invalid parameters for hypervisor %s: %s" %
-                        (hv_name, ", ".join(extra)), errors.ECODE_INVAL)
+                _check_known_params("hypervisor", constants.HVC_DEFAULTS,
+                                    hv_name, values or {})
         self._check_osparams(cluster)
         if op.beparams:
             bootstrap.check_param_types(cluster.fill_be(op.beparams),
@@ -342,15 +342,9 @@ class LUClusterSetParams(base.LogicalUnit):
                                            errors.ECODE_INVAL)
         if op.diskparams:
             for template, values in op.diskparams.items():
-                known = constants.DISK_DT_DEFAULTS.get(template)
-                if known is None:
-                    raise errors.OpPrereqError("Unknown disk template '%s'" %
-                                               template, errors.ECODE_INVAL)
-                extra = sorted(set(values) - set(known))
-                if extra:
-                    raise errors.OpPrereqError(
-                        "Invalid parameters for disk template %s: %s" %
-                        (template, ", ".join(extra)), errors.ECODE_INVAL)
+                _check_known_params("disk template",
+                                    constants.DISK_DT_DEFAULTS, template,
+                                    values)
 
     def exec_(self, feedback_fn):
         op = self.op

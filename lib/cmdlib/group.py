@@ -263,16 +263,10 @@ def group_instances(cfg, group_uuid):
             if inst.primary_node in members]
 
 
-# --- OP_GROUP_ADD ---
+class _GroupLU(base.LogicalUnit):
+    """Hooks of a group LU: GROUP_NAME, run on the master."""
 
-class LUGroupAdd(base.LogicalUnit):
-    """Create a node group."""
-
-    HPATH = "group-add"
     HTYPE = "GROUP"
-
-    def check_arguments(self):
-        check_alloc_policy(self.op)
 
     def build_hooks_env(self):
         return {"GROUP_NAME": self.op.group_name}
@@ -280,6 +274,25 @@ class LUGroupAdd(base.LogicalUnit):
     def build_hooks_nodes(self):
         master = self.cfg.get_master_node_name()
         return [master], [master]
+
+
+class _ExistingGroupLU(_GroupLU):
+    """An LU on an existing group, which it locks."""
+
+    def expand_names(self):
+        self.group_uuid = self.cfg.lookup_node_group(self.op.group_name)
+        self.needed_locks[constants.LOCKS_NODEGROUP] = [self.group_uuid]
+
+
+# --- OP_GROUP_ADD ---
+
+class LUGroupAdd(_GroupLU):
+    """Create a node group."""
+
+    HPATH = "group-add"
+
+    def check_arguments(self):
+        check_alloc_policy(self.op)
 
     def check_prereq(self):
         op = self.op
@@ -318,22 +331,10 @@ class LUGroupAdd(base.LogicalUnit):
 
 # --- OP_GROUP_REMOVE ---
 
-class LUGroupRemove(base.LogicalUnit):
+class LUGroupRemove(_ExistingGroupLU):
     """Remove an empty node group (never the last one)."""
 
     HPATH = "group-remove"
-    HTYPE = "GROUP"
-
-    def expand_names(self):
-        self.group_uuid = self.cfg.lookup_node_group(self.op.group_name)
-        self.needed_locks[constants.LOCKS_NODEGROUP] = [self.group_uuid]
-
-    def build_hooks_env(self):
-        return {"GROUP_NAME": self.op.group_name}
-
-    def build_hooks_nodes(self):
-        master = self.cfg.get_master_node_name()
-        return [master], [master]
 
     def check_prereq(self):
         members = self.cfg.get_group_node_list(self.group_uuid)
@@ -360,15 +361,10 @@ class LUGroupRemove(base.LogicalUnit):
 
 # --- OP_GROUP_RENAME ---
 
-class LUGroupRename(base.LogicalUnit):
+class LUGroupRename(_ExistingGroupLU):
     """Give a node group a new (unused) name."""
 
     HPATH = "group-rename"
-    HTYPE = "GROUP"
-
-    def expand_names(self):
-        self.group_uuid = self.cfg.lookup_node_group(self.op.group_name)
-        self.needed_locks[constants.LOCKS_NODEGROUP] = [self.group_uuid]
 
     def build_hooks_env(self):
         return {"OLD_NAME": self.op.group_name,
@@ -406,7 +402,7 @@ class LUGroupRename(base.LogicalUnit):
 
 # --- OP_GROUP_SET_PARAMS ---
 
-class LUGroupSetParams(base.LogicalUnit):
+class LUGroupSetParams(_ExistingGroupLU):
     """Change a group's allocation policy and parameters.
 
     The result lists ``(parameter, new value)`` for node and disk
@@ -414,7 +410,6 @@ class LUGroupSetParams(base.LogicalUnit):
     """
 
     HPATH = "group-modify"
-    HTYPE = "GROUP"
     _CHANGES = ("ndparams", "diskparams", "alloc_policy", "hv_state",
                 "disk_state", "ipolicy")
 
@@ -425,8 +420,7 @@ class LUGroupSetParams(base.LogicalUnit):
         check_alloc_policy(self.op)
 
     def expand_names(self):
-        self.group_uuid = self.cfg.lookup_node_group(self.op.group_name)
-        self.needed_locks[constants.LOCKS_NODEGROUP] = [self.group_uuid]
+        _ExistingGroupLU.expand_names(self)
         self.needed_locks[constants.LOCKS_INSTANCE] = []
         self.share_locks[constants.LOCKS_INSTANCE] = 1
 
@@ -437,12 +431,9 @@ class LUGroupSetParams(base.LogicalUnit):
                                                        self.group_uuid)
 
     def build_hooks_env(self):
-        return {"GROUP_NAME": self.op.group_name,
-                "NEW_ALLOC_POLICY": self.op.alloc_policy}
-
-    def build_hooks_nodes(self):
-        master = self.cfg.get_master_node_name()
-        return [master], [master]
+        env = _ExistingGroupLU.build_hooks_env(self)
+        env["NEW_ALLOC_POLICY"] = self.op.alloc_policy
+        return env
 
     def check_prereq(self):
         op = self.op

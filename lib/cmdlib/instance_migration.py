@@ -51,12 +51,8 @@ def expand_target_node(lu):
     """Resolve ``op.target_node`` (may be None); sets ``lu.target_uuid``."""
     lu.target_uuid = None
     if lu.op.target_node:
-        uuid, name = lu.cfg.expand_node_name(lu.op.target_node)
-        if uuid is None:
-            raise errors.OpPrereqError("Node '%s' not known" %
-                                       lu.op.target_node, errors.ECODE_NOENT)
-        lu.op.target_node = name
-        lu.target_uuid = uuid
+        lu.target_uuid, lu.op.target_node = base.expand_node_name(
+            lu.cfg, lu.op.target_node)
 
 
 def check_iallocator_or_node(lu):
@@ -75,11 +71,7 @@ def choose_target_by_allocator(lu, instance):
     ial = iallocator.allocate(lu, lu.op.iallocator, iallocator.MODE_RELOC,
                               inst_uuid=instance.uuid,
                               relocate_from=[instance.primary_node])
-    uuid, name = lu.cfg.expand_node_name(ial.result[0])
-    if uuid is None:
-        raise errors.OpPrereqError("Node '%s' not known" % ial.result[0],
-                                   errors.ECODE_NOENT)
-    lu.op.target_node = name
+    uuid, lu.op.target_node = base.expand_node_name(lu.cfg, ial.result[0])
     lu.feedback_fn("Selected nodes for instance %s via iallocator %s: %s" %
                    (instance.name, lu.op.iallocator, ", ".join(ial.result)))
     return uuid
@@ -535,11 +527,9 @@ class LUNodeMigrate(base.LogicalUnit):
     HTYPE = "NODE"
 
     def expand_names(self):
-        uuid, name = self.cfg.expand_node_name(self.op.node_name)
-        if uuid is None:
-            raise errors.OpPrereqError("Node '%s' not known" %
-                                       self.op.node_name, errors.ECODE_NOENT)
-        self.node_uuid, self.op.node_name = uuid, name
+        uuid, self.op.node_name = base.expand_node_name(self.cfg,
+                                                        self.op.node_name)
+        self.node_uuid = uuid
         expand_target_node(self)
         if self.target_uuid == self.node_uuid:
             raise errors.OpPrereqError("Cannot migrate instances to the same"

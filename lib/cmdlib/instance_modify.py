@@ -139,11 +139,10 @@ def _ip_or_none(value):
     return value
 
 
-class LUInstanceSetParams(base.LogicalUnit):
+class LUInstanceSetParams(iu.InstanceLU):
     """gnt-instance modify."""
 
     HPATH = "instance-modify"
-    HTYPE = "INSTANCE"
 
     def check_arguments(self):
         op = self.op
@@ -187,18 +186,6 @@ class LUInstanceSetParams(base.LogicalUnit):
                 if params.get("mode", "rw") not in ("rw", "ro"):
                     raise _inval("Invalid disk access mode '%s'" %
                                  params["mode"])
-
-    def expand_names(self):
-        iu.lock_instance_and_nodes(self)
-
-    def declare_locks(self, level):
-        iu.declare_instance_node_locks(self, level)
-
-    def build_hooks_env(self):
-        return iu.hooks_env(self, self.instance)
-
-    def build_hooks_nodes(self):
-        return iu.hooks_nodes(self, self.instance)
 
     # --- prerequisites ---
     def check_prereq(self):
@@ -517,23 +504,10 @@ class LUInstanceSetParams(base.LogicalUnit):
             params={}, spindles=None, forthcoming=False)
 
 
-class LUInstanceReinstall(base.LogicalUnit):
+class LUInstanceReinstall(iu.InstanceLU):
     """gnt-instance reinstall: run the OS create scripts again."""
 
     HPATH = "instance-reinstall"
-    HTYPE = "INSTANCE"
-
-    def expand_names(self):
-        iu.lock_instance_and_nodes(self)
-
-    def declare_locks(self, level):
-        iu.declare_instance_node_locks(self, level)
-
-    def build_hooks_env(self):
-        return iu.hooks_env(self, self.instance)
-
-    def build_hooks_nodes(self):
-        return iu.hooks_nodes(self, self.instance)
 
     def check_prereq(self):
         instance = self.cfg.get_instance_info(self.instance_uuid)
@@ -576,18 +550,17 @@ class LUInstanceReinstall(base.LogicalUnit):
             iu.shutdown_disks(self, instance)
 
 
-class LUInstanceRename(base.LogicalUnit):
+class LUInstanceRename(iu.InstanceLU):
     """gnt-instance rename."""
 
     HPATH = "instance-rename"
-    HTYPE = "INSTANCE"
 
     def check_arguments(self):
         if self.op.ip_check and not self.op.name_check:
             raise _inval("IP address check requires a name check")
 
     def expand_names(self):
-        iu.lock_instance_and_nodes(self)
+        iu.InstanceLU.expand_names(self)
         new_name = self.op.new_name
         if self.op.name_check:
             try:
@@ -608,16 +581,10 @@ class LUInstanceRename(base.LogicalUnit):
                                        " cluster" % new_name,
                                        errors.ECODE_EXISTS)
 
-    def declare_locks(self, level):
-        iu.declare_instance_node_locks(self, level)
-
     def build_hooks_env(self):
-        env = iu.hooks_env(self, self.instance)
+        env = iu.InstanceLU.build_hooks_env(self)
         env["INSTANCE_NEW_NAME"] = self.op.new_name
         return env
-
-    def build_hooks_nodes(self):
-        return iu.hooks_nodes(self, self.instance)
 
     def check_prereq(self):
         instance = self.cfg.get_instance_info(self.instance_uuid)
@@ -676,26 +643,16 @@ class LUInstanceRename(base.LogicalUnit):
         return new_name
 
 
-class LUInstanceGrowDisk(base.LogicalUnit):
+class LUInstanceGrowDisk(iu.InstanceLU):
     """gnt-instance grow-disk."""
 
     HPATH = "disk-grow"
-    HTYPE = "INSTANCE"
-
-    def expand_names(self):
-        iu.lock_instance_and_nodes(self)
-
-    def declare_locks(self, level):
-        iu.declare_instance_node_locks(self, level)
 
     def build_hooks_env(self):
-        env = iu.hooks_env(self, self.instance)
+        env = iu.InstanceLU.build_hooks_env(self)
         env.update({"DISK": self.op.disk, "AMOUNT": self.op.amount,
                     "ABSOLUTE": self.op.absolute})
         return env
-
-    def build_hooks_nodes(self):
-        return iu.hooks_nodes(self, self.instance)
 
     def check_prereq(self):
         instance = self.cfg.get_instance_info(self.instance_uuid)
@@ -749,12 +706,11 @@ class LUInstanceGrowDisk(base.LogicalUnit):
                 iu.shutdown_disks(self, instance, disks=[disk])
 
 
-class LUInstanceRecreateDisks(base.LogicalUnit):
+class LUInstanceRecreateDisks(iu.InstanceLU):
     """gnt-instance recreate-disks: create missing disks again (empty),
     optionally on another node."""
 
     HPATH = "instance-recreate-disks"
-    HTYPE = "INSTANCE"
 
     def check_arguments(self):
         disks = []
@@ -786,17 +742,12 @@ class LUInstanceRecreateDisks(base.LogicalUnit):
                              " default iallocator found")
 
     def expand_names(self):
-        iu.lock_instance_and_nodes(self)
-        self.node_uuids = []
-        for name in self.op.nodes or []:
-            uuid, full = self.cfg.expand_node_name(name)
-            if uuid is None:
-                raise errors.OpPrereqError("Node '%s' not known" % name,
-                                           errors.ECODE_NOENT)
-            self.node_uuids.append(uuid)
+        iu.InstanceLU.expand_names(self)
+        self.node_uuids = [base.expand_node_name(self.cfg, name)[0]
+                           for name in self.op.nodes or []]
 
     def declare_locks(self, level):
-        iu.declare_instance_node_locks(self, level)
+        iu.InstanceLU.declare_locks(self, level)
         if level == constants.LOCKS_NODE and self.op.iallocator:
             # the allocator may pick any node
             self.needed_locks[constants.LOCKS_NODE] = base.ALL_SET
@@ -804,12 +755,6 @@ class LUInstanceRecreateDisks(base.LogicalUnit):
             locks = self.needed_locks[constants.LOCKS_NODE]
             self.needed_locks[constants.LOCKS_NODE] = \
                 list(locks) + [u for u in self.node_uuids if u not in locks]
-
-    def build_hooks_env(self):
-        return iu.hooks_env(self, self.instance)
-
-    def build_hooks_nodes(self):
-        return iu.hooks_nodes(self, self.instance)
 
     def check_prereq(self):
         instance = self.cfg.get_instance_info(self.instance_uuid)
@@ -848,13 +793,8 @@ class LUInstanceRecreateDisks(base.LogicalUnit):
             memory=bep[constants.BE_MAXMEM],
             spindle_use=bep[constants.BE_SPINDLE_USE], disks=disks,
             hypervisor=instance.hypervisor)
-        self.node_uuids = []
-        for name in ial.result:
-            uuid, _ = self.cfg.expand_node_name(name)
-            if uuid is None:
-                raise errors.OpPrereqError("Node '%s' not known" % name,
-                                           errors.ECODE_NOENT)
-            self.node_uuids.append(uuid)
+        self.node_uuids = [base.expand_node_name(self.cfg, name)[0]
+                           for name in ial.result]
         self.op.nodes = list(ial.result)
         self.log_info("Selected nodes for instance %s via iallocator %s: %s",
                       instance.name, self.op.iallocator,

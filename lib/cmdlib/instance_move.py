@@ -138,12 +138,9 @@ class LUInstanceMove(base.LogicalUnit):
 
     def expand_names(self):
         iu.expand_instance(self)
-        uuid, name = self.cfg.expand_node_name(self.op.target_node)
-        if uuid is None:
-            raise errors.OpPrereqError("Node '%s' not known" %
-                                       self.op.target_node,
-                                       errors.ECODE_NOENT)
-        self.target_uuid, self.op.target_node = uuid, name
+        uuid, self.op.target_node = base.expand_node_name(
+            self.cfg, self.op.target_node)
+        self.target_uuid = uuid
         nodes = [self.instance.primary_node]
         if uuid not in nodes:
             nodes.append(uuid)

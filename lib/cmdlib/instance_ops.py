@@ -24,17 +24,9 @@ INSTST_ADMINDOWN = "ADMIN_down"
 INSTST_ADMINOFFLINE = "ADMIN_offline"
 
 
-class _InstanceLU(base.LogicalUnit):
-    """Common shape: one instance, locks on it and its nodes."""
-
-    HTYPE = "INSTANCE"
-    NODES_SHARED = False
-
-    def expand_names(self):
-        iu.lock_instance_and_nodes(self, nodes_shared=self.NODES_SHARED)
-
-    def declare_locks(self, level):
-        iu.declare_instance_node_locks(self, level)
+class _InstanceLU(iu.InstanceLU):
+    """Common shape: one instance, locks on it and its nodes; the
+    instance must exist and its primary node is looked up."""
 
     def check_prereq(self):
         self.instance = self.cfg.get_instance_info(self.instance_uuid)
@@ -43,12 +35,6 @@ class _InstanceLU(base.LogicalUnit):
                                        self.op.instance_name,
                                        errors.ECODE_NOENT)
         self.pnode = self.cfg.get_node_info(self.instance.primary_node)
-
-    def build_hooks_env(self):
-        return iu.hooks_env(self, self.instance)
-
-    def build_hooks_nodes(self):
-        return iu.hooks_nodes(self, self.instance)
 
     def _is_running(self):
         result = self.rpc.call_single(

@@ -10,6 +10,7 @@ through the same loops, and prerequisite failures carry Ganeti's texts.
 from ganeti import constants
 from ganeti import errors
 from ganeti import objects
+from ganeti.cmdlib import base
 
 # Hypervisors whose instances need a cluster TCP port (VNC/SPICE).
 HTS_REQ_PORT = frozenset([constants.HT_KVM, constants.HT_XEN_HVM])
@@ -398,6 +399,28 @@ def hooks_nodes(lu, instance):
         if node is not None and node.name not in names:
             names.append(node.name)
     return names, names
+
+
+class InstanceLU(base.LogicalUnit):
+    """An LU on one instance: it locks the instance and then the
+    instance's nodes (shared with ``NODES_SHARED``); its hooks get the
+    common INSTANCE_* environment and run on the master and those nodes.
+    Subclasses extend a step by calling it on this class."""
+
+    HTYPE = "INSTANCE"
+    NODES_SHARED = False
+
+    def expand_names(self):
+        lock_instance_and_nodes(self, nodes_shared=self.NODES_SHARED)
+
+    def declare_locks(self, level):
+        declare_instance_node_locks(self, level)
+
+    def build_hooks_env(self):
+        return hooks_env(self, self.instance)
+
+    def build_hooks_nodes(self):
+        return hooks_nodes(self, self.instance)
 
 
 def new_nic(mac, ip=None, nicparams=None, name=None, network=None,

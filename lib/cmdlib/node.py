@@ -31,13 +31,7 @@ VALUE_DEFAULT = "default"
 
 # --- helpers shared by the LUs of this package ---
 
-def expand_node_name(cfg, name):
-    """(uuid, full name) of node ``name``; OpPrereqError if unknown."""
-    uuid, full_name = cfg.expand_node_name(name)
-    if uuid is None:
-        raise errors.OpPrereqError("Node '%s' not known" % name,
-                                   errors.ECODE_NOENT)
-    return uuid, full_name
+expand_node_name = base.expand_node_name
 
 
 def decide_self_promotion(cfg, exceptions=None):

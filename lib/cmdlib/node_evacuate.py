@@ -43,21 +43,15 @@ class LUNodeEvacuate(base.NoHooksLU):
                                             "remote_node")
 
     def expand_names(self):
-        uuid, name = self.cfg.expand_node_name(self.op.node_name)
-        if uuid is None:
-            raise errors.OpPrereqError("Node '%s' not known" %
-                                       self.op.node_name, errors.ECODE_NOENT)
-        self.node_uuid, self.op.node_name = uuid, name
+        uuid, self.op.node_name = base.expand_node_name(self.cfg,
+                                                        self.op.node_name)
+        self.node_uuid = uuid
         self.share_locks[constants.LOCKS_NODE] = 1
         if self.op.remote_node is None:
             # the allocator sees (and may pick) every node
             self.needed_locks[constants.LOCKS_NODE] = base.ALL_SET
             return
-        ruuid, rname = self.cfg.expand_node_name(self.op.remote_node)
-        if ruuid is None:
-            raise errors.OpPrereqError("Node '%s' not known" %
-                                       self.op.remote_node,
-                                       errors.ECODE_NOENT)
+        ruuid, rname = base.expand_node_name(self.cfg, self.op.remote_node)
         if ruuid == uuid:
             raise errors.OpPrereqError("Can not use evacuated node as a new"
                                        " secondary node", errors.ECODE_INVAL)

@@ -116,6 +116,21 @@ class _NodesQueryLU(base.NoHooksLU):
     def _sorted_names(self):
         return text_utils.nice_sort(self.node_names)
 
+    def _node_payloads(self, procedure, args, failure):
+        """``(node name, payload)`` of the nodes that answered
+        ``procedure``, in name order; offline nodes are skipped, failed
+        ones too after a warning (``failure`` % (node, message))."""
+        names = self._sorted_names()
+        results = self.rpc.call(procedure, names, args)
+        for name in names:
+            nresult = results[name]
+            if nresult.offline:
+                continue
+            if nresult.fail_msg:
+                self.log_warning(failure, name, nresult.fail_msg)
+                continue
+            yield name, nresult.payload
+
 
 # --- OP_NODE_QUERYVOLS ---
 
@@ -126,20 +141,13 @@ class LUNodeQueryvols(_NodesQueryLU):
         check_output_fields(_VOLUME_FIELDS, self.op.output_fields)
 
     def exec_(self, feedback_fn):
-        names = self._sorted_names()
-        results = self.rpc.call("node_volumes", names, [])
         owners = instance_lvs_by_node(self.cfg)
         output = []
-        for name in names:
-            nresult = results[name]
-            if nresult.offline:
-                continue
-            if nresult.fail_msg:
-                self.log_warning("Can't compute volume data on node %s: %s",
-                                 name, nresult.fail_msg)
-                continue
+        for name, payload in self._node_payloads(
+                "node_volumes", [], "Can't compute volume data on node %s:"
+                " %s"):
             node_uuid = self.cfg.get_node_info_by_name(name).uuid
-            for vol in sorted(nresult.payload or [],
+            for vol in sorted(payload or [],
                               key=lambda v: v[constants.VF_DEV]):
                 row = []
                 for field in self.op.output_fields:
@@ -193,23 +201,15 @@ class LUNodeQueryStorage(_NodesQueryLU):
                   if f not in (constants.SF_NODE, constants.SF_TYPE)]
         fields = [f for i, f in enumerate(fields) if f not in fields[:i]]
         index = dict((f, i) for i, f in enumerate(fields))
-        names = self._sorted_names()
-        results = self.rpc.call(
-            "storage_list", names,
-            [self.storage_type, storage_type_args(self.cfg,
-                                                  self.storage_type),
-             self.op.name, fields])
+        args = [self.storage_type,
+                storage_type_args(self.cfg, self.storage_type),
+                self.op.name, fields]
         output = []
-        for name in names:
-            nresult = results[name]
-            if nresult.offline:
-                continue
-            if nresult.fail_msg:
-                self.log_warning("Can't get storage data from node %s: %s",
-                                 name, nresult.fail_msg)
-                continue
+        for name, payload in self._node_payloads(
+                "storage_list", args, "Can't get storage data from node %s:"
+                " %s"):
             rows = dict((row[index[constants.SF_NAME]], row)
-                        for row in nresult.payload or [])
+                        for row in payload or [])
             for unit in text_utils.nice_sort(rows):
                 row = rows[unit]
                 out = []

@@ -309,26 +309,27 @@ class KVMHypervisor(base.BaseHypervisor):
         return {"accel": cmdline.ACCEL_TCG, "reason": result["reason"],
                 "message": "%s (%s)" % (ACCEL_MSG_TCG, result["reason"])}
 
-    def _kvm_probe(self, kvm_path, probe):
-        path = self.paths.accel_file
+    @staticmethod
+    def _cached_probes(path):
+        """The probe results saved in ``path`` (none when unreadable)."""
         try:
             with open(path) as fh:
-                cached = json.load(fh)
-            if cached.get(kvm_path) is not None:
-                return cached[kvm_path]
+                return json.load(fh)
         except (OSError, ValueError):
-            cached = {}
+            return {}
+
+    def _kvm_probe(self, kvm_path, probe):
+        path = self.paths.accel_file
+        cached = self._cached_probes(path)
+        if cached.get(kvm_path) is not None:
+            return cached[kvm_path]
         if not probe:
             return None
         with open(path + ".lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                with open(path) as fh:
-                    cached = json.load(fh)
-                if cached.get(kvm_path) is not None:
-                    return cached[kvm_path]
-            except (OSError, ValueError):
-                cached = {}
+            cached = self._cached_probes(path)
+            if cached.get(kvm_path) is not None:
+                return cached[kvm_path]
             usable, reason = self._probe_kvm(kvm_path)
             cached[kvm_path] = {"usable": usable, "reason": reason,
                                 "time": time.time()}
@@ -551,11 +552,16 @@ class KVMHypervisor(base.BaseHypervisor):
         try:
             self._execute(instance, runtime)
         except Exception:
-            _, pid, alive = self._pid_info(instance.name)
-            if alive:
-                base.kill_process(pid)
-            self._remove_runtime_files(instance.name)
+            self._abandon_start(instance.name)
             raise
+
+    def _abandon_start(self, name):
+        """Undo a start that failed: its qemu killed if it runs, its
+        runtime files removed."""
+        _, pid, alive = self._pid_info(name)
+        if alive:
+            base.kill_process(pid)
+        self._remove_runtime_files(name)
 
     def stop_instance(self, instance, force=False, timeout=None):
         name = instance.name
@@ -698,10 +704,7 @@ class KVMHypervisor(base.BaseHypervisor):
             if caps:
                 self._set_migration_caps(instance.name, caps)
         except Exception:
-            _, pid, alive = self._pid_info(instance.name)
-            if alive:
-                base.kill_process(pid)
-            self._remove_runtime_files(instance.name)
+            self._abandon_start(instance.name)
             raise
 
     def _set_migration_caps(self, name, caps, qmp=None):

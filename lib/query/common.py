@@ -65,6 +65,20 @@ OFFLINE = Status(constants.RS_OFFLINE)
 UNKNOWN = Status(constants.RS_UNKNOWN)
 
 
+def rpc_payload(result, valid):
+    """The payload of a node's RPC result when ``valid(payload)``; else
+    the cell status: OFFLINE for an offline node, NODATA for no answer,
+    a failure or a payload of the wrong shape."""
+    if result is None:
+        return NODATA
+    if getattr(result, "offline", False):
+        return OFFLINE
+    if getattr(result, "fail_msg", None):
+        return NODATA
+    payload = result.payload
+    return payload if valid(payload) else NODATA
+
+
 def unknown_field(name):
     """Spec of a field nobody declared: every cell is RS_UNKNOWN."""
     return FieldSpec(FieldDef(name, name, constants.QFT_UNKNOWN,

@@ -121,14 +121,8 @@ def fetch_live(qdata, items, field_names):
 
 
 def _node_payload(result):
-    if result is None:
-        return NODATA
-    if getattr(result, "offline", False):
-        return OFFLINE
-    if getattr(result, "fail_msg", None):
-        return NODATA
-    payload = result.payload
-    return payload if isinstance(payload, dict) else NODATA
+    """all_instances_info's ``{name: info}``, or a status."""
+    return common.rpc_payload(result, lambda p: isinstance(p, dict))
 
 
 def _locate(inst, node_results, data):

@@ -125,16 +125,9 @@ def fetch_live(qdata, items, field_names):
 
 
 def _result_to_live(result):
-    if result is None:
-        return NODATA
-    if getattr(result, "offline", False):
-        return OFFLINE
-    if getattr(result, "fail_msg", None):
-        return NODATA
-    payload = result.payload
-    if not isinstance(payload, (list, tuple)) or len(payload) < 3:
-        return NODATA
-    return payload
+    """node_info's ``[bootid, storage, hypervisors]``, or a status."""
+    return common.rpc_payload(
+        result, lambda p: isinstance(p, (list, tuple)) and len(p) >= 3)
 
 
 def _storage_entry(payload, default):
@@ -182,43 +175,46 @@ def _live(name, title, kind, doc, extract):
     return simple(name, title, kind, doc, getter, DK_LIVE)
 
 
-_LIVE_FIELDS = [
-    _live("bootid", "BootID", _T.QFT_TEXT,
-          "Random UUID renewed for each system reboot, can be used for"
-          " detecting reboots by tracking changes", _bootid),
-    _live("cnodes", "CNodes", _T.QFT_NUMBER,
-          "Number of NUMA domains on node (if exported by hypervisor)",
-          _hv_value("cpu_nodes")),
-    _live("cnos", "CNOs", _T.QFT_NUMBER,
-          "Number of logical processors used by the node OS (dom0 for Xen)",
-          _hv_value("cpu_dom0")),
-    _live("csockets", "CSockets", _T.QFT_NUMBER,
-          "Number of physical CPU sockets (if exported by hypervisor)",
-          _hv_value("cpu_sockets")),
-    _live("ctotal", "CTotal", _T.QFT_NUMBER, "Number of logical processors",
-          _hv_value("cpu_total")),
-    _live("dfree", "DFree", _T.QFT_UNIT,
-          "Available storage space on storage unit",
-          _storage_value("storage_free", True)),
-    _live("dtotal", "DTotal", _T.QFT_UNIT,
-          "Total storage space on storage unit for instance disk allocation",
-          _storage_value("storage_size", True)),
-    _live("spfree", "SpFree", _T.QFT_NUMBER,
-          "Available spindles in volume group (exclusive storage only)",
-          _storage_value("storage_free", False)),
-    _live("sptotal", "SpTotal", _T.QFT_NUMBER,
-          "Total spindles in volume group (exclusive storage only)",
-          _storage_value("storage_size", False)),
-    _live("mfree", "MFree", _T.QFT_UNIT,
-          "Memory available for instance allocations",
-          _hv_value("memory_free")),
-    _live("mnode", "MNode", _T.QFT_UNIT,
-          "Amount of memory used by node (dom0 for Xen)",
-          _hv_value("memory_dom0")),
-    _live("mtotal", "MTotal", _T.QFT_UNIT,
-          "Total amount of memory of physical machine",
-          _hv_value("memory_total")),
+# From the hypervisor's part of node_info: (name, title, kind, key, doc).
+_HV_LIVE = [
+    ("cnodes", "CNodes", _T.QFT_NUMBER, "cpu_nodes",
+     "Number of NUMA domains on node (if exported by hypervisor)"),
+    ("cnos", "CNOs", _T.QFT_NUMBER, "cpu_dom0",
+     "Number of logical processors used by the node OS (dom0 for Xen)"),
+    ("csockets", "CSockets", _T.QFT_NUMBER, "cpu_sockets",
+     "Number of physical CPU sockets (if exported by hypervisor)"),
+    ("ctotal", "CTotal", _T.QFT_NUMBER, "cpu_total",
+     "Number of logical processors"),
+    ("mfree", "MFree", _T.QFT_UNIT, "memory_free",
+     "Memory available for instance allocations"),
+    ("mnode", "MNode", _T.QFT_UNIT, "memory_dom0",
+     "Amount of memory used by node (dom0 for Xen)"),
+    ("mtotal", "MTotal", _T.QFT_UNIT, "memory_total",
+     "Total amount of memory of physical machine"),
 ]
+
+# From the storage part: (name, title, kind, key, default, doc); default
+# True reads the first storage unit, False the LVM physical volumes'
+# entry (spindles).
+_STORAGE_LIVE = [
+    ("dfree", "DFree", _T.QFT_UNIT, "storage_free", True,
+     "Available storage space on storage unit"),
+    ("dtotal", "DTotal", _T.QFT_UNIT, "storage_size", True,
+     "Total storage space on storage unit for instance disk allocation"),
+    ("spfree", "SpFree", _T.QFT_NUMBER, "storage_free", False,
+     "Available spindles in volume group (exclusive storage only)"),
+    ("sptotal", "SpTotal", _T.QFT_NUMBER, "storage_size", False,
+     "Total spindles in volume group (exclusive storage only)"),
+]
+
+_LIVE_FIELDS = (
+    [_live("bootid", "BootID", _T.QFT_TEXT,
+           "Random UUID renewed for each system reboot, can be used for"
+           " detecting reboots by tracking changes", _bootid)] +
+    [_live(name, title, kind, doc, _hv_value(key))
+     for name, title, kind, key, doc in _HV_LIVE] +
+    [_live(name, title, kind, doc, _storage_value(key, default))
+     for name, title, kind, key, default, doc in _STORAGE_LIVE])
 
 
 # ---------------------------------------------------------------------------

@@ -22,21 +22,10 @@ Errors (unknown fields, malformed filters, impossible comparisons) are
 import re
 
 from ganeti import errors
+from ganeti.qlang import (  # noqa: F401 (the wire operators, one list)
+    OP_OR, OP_AND, OP_NOT, OP_TRUE, OP_EQUAL, OP_EQUAL_LEGACY, OP_NOT_EQUAL,
+    OP_LT, OP_LE, OP_GT, OP_GE, OP_REGEXP, OP_CONTAINS)
 from ganeti.query import common
-
-OP_OR = "|"
-OP_AND = "&"
-OP_NOT = "!"
-OP_TRUE = "?"
-OP_EQUAL = "=="
-OP_EQUAL_LEGACY = "="
-OP_NOT_EQUAL = "!="
-OP_LT = "<"
-OP_LE = "<="
-OP_GT = ">"
-OP_GE = ">="
-OP_REGEXP = "=~"
-OP_CONTAINS = "=[]"
 
 _MAX_LEVELS = 10
 _ORDERING = {
@@ -141,7 +130,7 @@ class _Compiler:
                                (op, level))
         if op in (OP_OR, OP_AND):
             subs = [self.compile(sub, level + 1) for sub in operands]
-            return _make_or(subs) if op == OP_OR else _make_and(subs)
+            return _make_junction(subs, op == OP_OR)
         if op == OP_NOT:
             if len(operands) != 1:
                 raise filter_error("Operator '!' takes exactly one operand,"
@@ -234,29 +223,19 @@ def _make_leaf(name, test):
     return leaf
 
 
-def _make_or(subs):
+def _make_junction(subs, decisive):
+    """``|`` (``decisive`` True) or ``&`` (False): the first sub-result
+    equal to ``decisive`` decides; else unknown (None) if one was
+    unknown, else ``not decisive``."""
     def fn(lookup):
         unknown = False
         for sub in subs:
             result = sub(lookup)
-            if result is True:
-                return True
+            if result is decisive:
+                return decisive
             if result is None:
                 unknown = True
-        return None if unknown else False
-    return fn
-
-
-def _make_and(subs):
-    def fn(lookup):
-        unknown = False
-        for sub in subs:
-            result = sub(lookup)
-            if result is False:
-                return False
-            if result is None:
-                unknown = True
-        return None if unknown else True
+        return None if unknown else not decisive
     return fn
 
 

@@ -2,7 +2,9 @@
 
 One 3-node cluster is built per test session: ``tools/vcluster up 3``,
 ``gnt-cluster init`` on node1, ``gnt-node add`` of node2 and node3. Tests
-run commands inside nodes with ``cluster.run("node1", ...)``.
+run commands inside nodes with ``cluster.run("node1", ...)``. Modules that
+make instances take ``noop_cluster`` (the same cluster with a no-op OS);
+guest_helpers.py has what they share beyond fixtures.
 """
 
 import os
@@ -21,6 +23,18 @@ INIT_ARGS = ["gnt-cluster", "init", "--enabled-hypervisors=fake,kvm",
              "--master-netdev=br0", "--nic-parameters=link=br0",
              "--enabled-disk-templates=file,sharedfile,diskless",
              "--no-etc-hosts", "cluster.%s" % DOMAIN]
+NOOP_OS = "/srv/ganeti/os/noop"
+# An OS whose scripts all succeed doing nothing (API version 20).
+NOOP_SETUP = """
+set -e
+mkdir -p {os}
+cd {os}
+echo 20 > ganeti_api_version
+: > parameters.list
+for s in create import export rename verify; do
+  printf '#!/bin/sh\\nexit 0\\n' > $s; chmod 755 $s
+done
+""".format(os=NOOP_OS)
 
 
 def _missing_prerequisites():
@@ -89,3 +103,20 @@ def cluster(vcluster3):
         vcluster3.run("node1", "gnt-node", "add", vcluster3.fqdn(index),
                       timeout=180)
     return vcluster3
+
+
+@pytest.fixture(scope="module")
+def noop_cluster(cluster):
+    """The shared cluster with the no-op OS on every node; the instances
+    a module leaves are removed at its end, and the OS with them."""
+    for index in (1, 2, 3):
+        cluster.run("node%d" % index, "sh", "-c", NOOP_SETUP)
+    yield cluster
+    names = cluster.run("node1", "gnt-instance", "list", "--no-headers",
+                        "-o", "name").stdout.split()
+    for name in names:
+        cluster.run("node1", "gnt-instance", "remove", "-f",
+                    "--shutdown-timeout", "5", name, check=False,
+                    timeout=180)
+    for index in (1, 2, 3):
+        cluster.run("node%d" % index, "rm", "-rf", NOOP_OS, check=False)

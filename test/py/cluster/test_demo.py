@@ -21,10 +21,10 @@ import time
 import pytest
 
 from conftest import TOP
+from guest_helpers import guest_or_skip
 
 DEMO = os.path.join(TOP, "tools", "demo")
 VCLUSTER = os.path.join(TOP, "tools", "vcluster")
-GUEST_TOOL = os.path.join(TOP, "tools", "build-test-guest")
 PREFIX = os.environ.get("GNT_TEST_DEMO_PREFIX", "gdm")
 INSTANCE = "demo1.gnt.test"
 GUEST_IP = "198.51.100.50"
@@ -44,14 +44,9 @@ CONSOLE_RE = re.compile(r"^  (tools/vcluster --dir \S+ exec node1 "
 def demo_dir():
     if os.geteuid() != 0:
         pytest.skip("the demo needs root (network namespaces)")
-    if shutil.which("qemu-system-x86_64") is None:
-        pytest.skip("qemu-system-x86_64 is not installed")
     # Building the guest needs the Debian archive the first time; without
     # it there is nothing to demonstrate.
-    built = subprocess.run([GUEST_TOOL], capture_output=True, text=True,
-                           timeout=600)
-    if built.returncode != 0:
-        pytest.skip("cannot build the test guest: %s" % built.stderr)
+    guest_or_skip()
     path = tempfile.mkdtemp(prefix="gnt-demo-")
     os.rmdir(path)
     try:

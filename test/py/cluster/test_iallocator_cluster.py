@@ -28,8 +28,7 @@ import tempfile
 
 import pytest
 
-from conftest import DOMAIN
-from test_instances_cluster import NOOP_OS, _NOOP_SETUP
+from conftest import DOMAIN, NOOP_OS, NOOP_SETUP
 
 PACKAGE = "ganeti-htools-3.0"
 NODES = ("node1", "node2", "node3")
@@ -167,7 +166,7 @@ def hail(cluster):
                 mounted.append(node)
                 had_os[node] = cluster.run(node, "test", "-d", NOOP_OS,
                                            check=False).returncode == 0
-                cluster.run(node, "sh", "-c", _NOOP_SETUP)
+                cluster.run(node, "sh", "-c", NOOP_SETUP)
             yield cluster, adir, deb
         finally:
             _remove(cluster, [n for n in _names(cluster)

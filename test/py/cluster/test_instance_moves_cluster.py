@@ -9,34 +9,17 @@ its memory: a file written in the guest before is still there after)
 and failed over from node2 after node2's network link was cut.
 """
 
-import os
-import socket
-import threading
 import time
 
-import pytest
-
 from conftest import DOMAIN
-from test_instances_cluster import NOOP_OS, _NOOP_SETUP, _guest
+from guest_helpers import (KVM_DIR, MARKER, NOCHECK, SerialConsole,
+                           add_guest_instance, add_noop_instance,
+                           instance_fields, instance_names, serial_path,
+                           wait_for_boot)
 
 N1, N2, N3 = ("node%d.%s" % (i, DOMAIN) for i in (1, 2, 3))
-NOCHECK = ["--no-name-check", "--no-ip-check"]
 FILE_DIR = "/srv/ganeti/file-storage"
-KVM_PID = "/var/run/ganeti/kvm-hypervisor/pid/%s"
-MARKER = "GANETI-TEST-GUEST-UP"
-
-
-@pytest.fixture(scope="module")
-def mcluster(cluster):
-    for index in (1, 2, 3):
-        cluster.run("node%d" % index, "sh", "-c", _NOOP_SETUP)
-    yield cluster
-    for name in _names(cluster):
-        cluster.run("node1", "gnt-instance", "remove", "-f",
-                    "--shutdown-timeout", "5", name, check=False,
-                    timeout=180)
-    for index in (1, 2, 3):
-        cluster.run("node%d" % index, "rm", "-rf", NOOP_OS, check=False)
+KVM_PID = KVM_DIR + "/pid/%s"
 
 
 def _gi(c, *args, check=True, timeout=180):
@@ -44,26 +27,15 @@ def _gi(c, *args, check=True, timeout=180):
                  timeout=timeout)
 
 
-def _names(c):
-    return c.run("node1", "gnt-instance", "list", "--no-headers", "-o",
-                 "name").stdout.split()
-
-
 def _where(c, name):
     """(primary node, status) as gnt-instance list shows them."""
-    out = c.run("node1", "gnt-instance", "list", "--no-headers", "-o",
-                "pnode,status", name).stdout.split()
-    return tuple(out)
+    return tuple(instance_fields(c, name, "pnode,status"))
 
 
-def _add(c, name, *extra):
-    _gi(c, "add", "-o", "noop", "-n", N1, *(NOCHECK + list(extra) + [name]))
-
-
-def test_fake_migrate_failover_evacuate(mcluster):
-    c = mcluster
+def test_fake_migrate_failover_evacuate(noop_cluster):
+    c = noop_cluster
     name = "mv1." + DOMAIN
-    _add(c, name, "-t", "diskless", "-H", "fake")
+    add_noop_instance(c, name, "-t", "diskless", "-H", "fake")
     try:
         assert _where(c, name) == (N1, "running")
         out = _gi(c, "migrate", "-f", "-n", N2, name).stdout
@@ -115,10 +87,10 @@ def test_fake_migrate_failover_evacuate(mcluster):
         _gi(c, "remove", "-f", name)
 
 
-def test_modify_and_rename(mcluster):
-    c = mcluster
+def test_modify_and_rename(noop_cluster):
+    c = noop_cluster
     name, new = "mv2." + DOMAIN, "mv2new." + DOMAIN
-    _add(c, name, "-t", "diskless", "-H", "fake")
+    add_noop_instance(c, name, "-t", "diskless", "-H", "fake")
     try:
         out = _gi(c, "modify", "-B", "memory=256", name).stdout
         assert "Modified instance %s\n - be/maxmem -> 256\n" \
@@ -153,17 +125,17 @@ def test_modify_and_rename(mcluster):
         assert _where(c, name) == (N1, "ADMIN_down")
         out = _gi(c, "rename", "-f", *NOCHECK + [name, new]).stdout
         assert "Instance '%s' renamed to '%s'" % (name, new) in out
-        assert new in _names(c) and name not in _names(c)
+        assert new in instance_names(c) and name not in instance_names(c)
         name = new
     finally:
         _gi(c, "remove", "-f", name)
 
 
-def test_move_file_instance_and_grow(mcluster):
-    c = mcluster
+def test_move_file_instance_and_grow(noop_cluster):
+    c = noop_cluster
     name = "mv3." + DOMAIN
-    _add(c, name, "-t", "file", "--disk", "0:size=64M", "--ignore-ipolicy",
-         "-H", "fake")
+    add_noop_instance(c, name, "-t", "file", "--disk", "0:size=64M",
+                      "--ignore-ipolicy", "-H", "fake")
     try:
         path = c.run("node1", "find", FILE_DIR + "/" + name,
                      "-type", "f").stdout.strip()
@@ -205,62 +177,6 @@ def test_move_file_instance_and_grow(mcluster):
 
 # --- a real guest -----------------------------------------------------------
 
-class Serial:
-    """The guest's serial console (a root shell after the boot marker)."""
-
-    def __init__(self, path, timeout=20):
-        deadline = time.time() + timeout
-        while True:
-            self.sock = socket.socket(socket.AF_UNIX)
-            try:
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.05)
-        self.text = ""
-        self.cond = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        while True:
-            try:
-                data = self.sock.recv(65536)
-            except OSError:
-                data = b""
-            with self.cond:
-                if not data:
-                    self.text += "\0EOF"
-                    self.cond.notify_all()
-                    return
-                self.text += data.decode("utf-8", "replace")
-                self.cond.notify_all()
-
-    def wait_for(self, pattern, timeout):
-        deadline = time.time() + timeout
-        with self.cond:
-            while pattern not in self.text:
-                left = deadline - time.time()
-                if left <= 0 or self.text.endswith("\0EOF"):
-                    raise AssertionError("no %r on the serial console:\n%s"
-                                         % (pattern, self.text[-2000:]))
-                self.cond.wait(left)
-
-    def command(self, line, expect, timeout=30):
-        self.sock.sendall(line.encode() + b"\n")
-        self.wait_for(expect, timeout)
-
-    def close(self):
-        self.sock.close()
-
-
-def _serial(c, node, name):
-    return os.path.join(c.dir, node, "root",
-                        "run/ganeti/kvm-hypervisor/ctrl/%s.serial" % name)
-
-
 def _qemu_pid(c, node, name):
     """The pid of the instance's qemu on ``node`` if it is alive there."""
     res = c.run(node, "sh", "-c", "p=$(cat %s) && kill -0 $p && echo $p" %
@@ -286,19 +202,15 @@ def _bring_back_online(c, node_name, timeout=90):
     c.run("node1", "gnt-cluster", "redist-conf", check=False, timeout=180)
 
 
-def test_kvm_live_migration_and_failover_of_cut_node(mcluster):
-    c = mcluster
-    guest = _guest()
+def test_kvm_live_migration_and_failover_of_cut_node(noop_cluster):
+    c = noop_cluster
     name = "mvkvm." + DOMAIN
-    hvp = ("kvm:kernel_path=%s,initrd_path=%s,root_path=,"
-           "kernel_args=quiet gnt_name=mvkvm,serial_console=true" %
-           (guest["kernel"], guest["initrd"]))
-    _add(c, name, "-t", "sharedfile", "--disk", "0:size=1G", "-H", hvp)
+    add_guest_instance(c, name)
     link_cut = False
     try:
-        con = Serial(_serial(c, "node1", name))
+        con = SerialConsole(serial_path(c, "node1", name))
         con.wait_for(MARKER + " mvkvm", 90)
-        con.command("echo kept-$((6*7)) > /tmp/state", "#")
+        con.run("echo kept-$((6*7)) > /tmp/state", "#")
         con.close()
         pid1 = _qemu_pid(c, "node1", name)
         assert pid1
@@ -313,8 +225,8 @@ def test_kvm_live_migration_and_failover_of_cut_node(mcluster):
             assert _qemu_pid(c, src, name) is None
             assert _qemu_pid(c, dst, name)
             # same guest, same memory: no new boot, the file is there
-            con = Serial(_serial(c, dst, name))
-            con.command("cat /tmp/state", "kept-42")
+            con = SerialConsole(serial_path(c, dst, name))
+            con.run("cat /tmp/state", "kept-42")
             assert MARKER not in con.text
             con.close()
         print("live migration times: %s" %
@@ -341,9 +253,7 @@ def test_kvm_live_migration_and_failover_of_cut_node(mcluster):
         print("failover of a cut-off node: %.2f s" % took)
         assert "* starting the instance on the target node %s" % N3 in out
         assert _where(c, name) == (N3, "running")
-        con = Serial(_serial(c, "node3", name))
-        con.wait_for(MARKER + " mvkvm", 90)
-        con.close()
+        wait_for_boot(c, "node3", name)
         assert _qemu_pid(c, "node3", name)
     finally:
         if link_cut:
@@ -355,5 +265,5 @@ def test_kvm_live_migration_and_failover_of_cut_node(mcluster):
             _bring_back_online(c, N2)
         _gi(c, "remove", "-f", "--shutdown-timeout", "10", name,
             check=False)
-    assert name not in _names(c)
+    assert name not in instance_names(c)
     assert _qemu_pid(c, "node2", name) is None

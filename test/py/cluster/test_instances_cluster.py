@@ -6,25 +6,14 @@ leave nothing behind, and one real qemu (TCG) guest on a sharedfile disk
 whose boot marker is read from its serial socket.
 """
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import threading
-import time
 
-import pytest
+from conftest import DOMAIN
+from guest_helpers import (add_guest_instance, add_noop_instance,
+                           instance_fields, instance_names, wait_for_boot)
 
-from conftest import TOP, DOMAIN
-
-NODE1 = "node1." + DOMAIN
-NOOP_OS = "/srv/ganeti/os/noop"
 FILE_DIR = "/srv/ganeti/file-storage"
 SHARED_DIR = "/srv/ganeti/shared-file-storage"
-GUEST_TOOL = os.path.join(TOP, "tools", "build-test-guest")
-MARKER = "GANETI-TEST-GUEST-UP"
-NOCHECK = ["--no-name-check", "--no-ip-check"]
 INSTANCE_INFO_RE = re.compile(r"""- Instance name: inst1\.gnt\.test
   UUID: [0-9a-f-]{36}
   Serial number: 2
@@ -62,40 +51,6 @@ INSTANCE_INFO_RE = re.compile(r"""- Instance name: inst1\.gnt\.test
   Disks: 
 $""")  # noqa: W291 (Ganeti's trailing spaces)
 
-_NOOP_SETUP = """
-set -e
-mkdir -p {os}
-cd {os}
-echo 20 > ganeti_api_version
-: > parameters.list
-for s in create import export rename verify; do
-  printf '#!/bin/sh\\nexit 0\\n' > $s; chmod 755 $s
-done
-""".format(os=NOOP_OS)
-
-
-@pytest.fixture(scope="module")
-def icluster(cluster):
-    """The shared cluster with the no-op OS on every node; every instance
-    is removed again at the end."""
-    for index in (1, 2, 3):
-        cluster.run("node%d" % index, "sh", "-c", _NOOP_SETUP)
-    yield cluster
-    names = cluster.run("node1", "gnt-instance", "list", "--no-headers",
-                        "-o", "name").stdout.split()
-    for name in names:
-        cluster.run("node1", "gnt-instance", "remove", "-f", name,
-                    check=False, timeout=180)
-    for index in (1, 2, 3):
-        cluster.run("node%d" % index, "rm", "-rf", NOOP_OS, check=False)
-
-
-def _add(cluster, name, *extra, check=True):
-    return cluster.run("node1", "gnt-instance", "add", "-o", "noop",
-                       "-n", NODE1, *(NOCHECK + list(extra) + [name]),
-                       check=check, timeout=180)
-
-
 _CTIME = re.compile(r"^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4} ")
 
 
@@ -106,11 +61,6 @@ def _strip_times(text):
     return [_CTIME.sub("", line) for line in lines]
 
 
-def _instance_names(cluster):
-    return cluster.run("node1", "gnt-instance", "list", "--no-headers",
-                       "-o", "name").stdout.split()
-
-
 def _storage_files(cluster):
     out = cluster.run("node1", "find", FILE_DIR, SHARED_DIR,
                       "-mindepth", "1").stdout
@@ -118,13 +68,12 @@ def _storage_files(cluster):
 
 
 def _status(cluster, name):
-    return cluster.run("node1", "gnt-instance", "list", "--no-headers",
-                       "-o", "status,oper_state", name).stdout.split()
+    return instance_fields(cluster, name, "status,oper_state")
 
 
-def test_diskless_fake_lifecycle(icluster):
-    c = icluster
-    out = _add(c, "inst1." + DOMAIN, "-t", "diskless")
+def test_diskless_fake_lifecycle(noop_cluster):
+    c = noop_cluster
+    out = add_noop_instance(c, "inst1." + DOMAIN, "-t", "diskless")
     assert _strip_times(out.stdout) == [
         "* creating instance disks...",
         "adding instance inst1.gnt.test to cluster config",
@@ -147,7 +96,8 @@ def test_diskless_fake_lifecycle(icluster):
         "error type: unknown_entity, error details:\n"
         "Instance 'nosuch.gnt.test' not known\n")
 
-    dup = _add(c, "inst1." + DOMAIN, "-t", "diskless", check=False)
+    dup = add_noop_instance(c, "inst1." + DOMAIN, "-t", "diskless",
+                            check=False)
     assert dup.returncode == 1
     assert dup.stderr == (
         "Failure: prerequisites not met for this operation:\n"
@@ -164,7 +114,7 @@ def test_diskless_fake_lifecycle(icluster):
     assert _status(c, "inst1." + DOMAIN) == ["running", "Y"]
     # a second instance; --all selects both, --force-multiple skips the
     # question, jobs are reported as JobExecutor does
-    _add(c, "inst2." + DOMAIN, "-t", "diskless", "--no-start")
+    add_noop_instance(c, "inst2." + DOMAIN, "-t", "diskless", "--no-start")
     assert _status(c, "inst2." + DOMAIN) == ["ADMIN_down", "N"]
     multi = c.run("node1", "gnt-instance", "startup", "--all",
                   "--force-multiple")
@@ -174,21 +124,21 @@ def test_diskless_fake_lifecycle(icluster):
                     multi.stdout), multi.stdout
     assert _status(c, "inst2." + DOMAIN) == ["running", "Y"]
     c.run("node1", "gnt-instance", "remove", "-f", "inst2." + DOMAIN)
-    assert _instance_names(c) == ["inst1." + DOMAIN]
+    assert instance_names(c) == ["inst1." + DOMAIN]
 
 
 def _refused(cluster, name, *args):
-    result = _add(cluster, name, *args, check=False)
+    result = add_noop_instance(cluster, name, *args, check=False)
     assert result.returncode == 1, result.stdout
-    assert _instance_names(cluster) == ["inst1." + DOMAIN] or \
-        name not in _instance_names(cluster)
-    assert name not in _instance_names(cluster)
+    assert instance_names(cluster) == ["inst1." + DOMAIN] or \
+        name not in instance_names(cluster)
+    assert name not in instance_names(cluster)
     assert _storage_files(cluster) == []
     return result.stderr
 
 
-def test_refusals_leave_nothing_behind(icluster):
-    c = icluster
+def test_refusals_leave_nothing_behind(noop_cluster):
+    c = noop_cluster
     # the node's own diagnosis follows Ganeti's prefix
     err = _refused(c, "bad1." + DOMAIN, "-t", "diskless", "-o", "nosuch")
     assert err.startswith(
@@ -216,9 +166,10 @@ def test_refusals_leave_nothing_behind(icluster):
     assert "Parameter 'boot_order' fails syntax check" in err
 
 
-def test_file_disk_is_a_real_file(icluster):
-    c = icluster
-    _add(c, "file1." + DOMAIN, "-t", "file", "--disk", "0:size=1G")
+def test_file_disk_is_a_real_file(noop_cluster):
+    c = noop_cluster
+    add_noop_instance(c, "file1." + DOMAIN, "-t", "file", "--disk",
+                      "0:size=1G")
     files = _storage_files(c)
     assert len(files) == 2 and files[0] == FILE_DIR + "/file1.gnt.test"
     size = c.run("node1", "stat", "-c", "%s", files[1]).stdout.strip()
@@ -234,95 +185,19 @@ def test_file_disk_is_a_real_file(icluster):
         " disks" in refused.stderr
     c.run("node1", "gnt-instance", "remove", "-f", "file1." + DOMAIN)
     assert _storage_files(c) == []
-    assert "file1." + DOMAIN not in _instance_names(c)
+    assert "file1." + DOMAIN not in instance_names(c)
 
 
 # --- a real guest -------------------------------------------------------
 
-class SerialConsole:
-    """Reads a guest's serial socket (on the host side of the node)."""
-
-    def __init__(self, path, timeout=20):
-        deadline = time.time() + timeout
-        while True:
-            self.sock = socket.socket(socket.AF_UNIX)
-            try:
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.05)
-        self.text = ""
-        self.closed = False
-        self.cond = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        while True:
-            try:
-                data = self.sock.recv(65536)
-            except OSError:
-                data = b""
-            with self.cond:
-                if not data:
-                    self.closed = True
-                    self.cond.notify_all()
-                    return
-                self.text += data.decode("utf-8", "replace")
-                self.cond.notify_all()
-
-    def wait_for(self, pattern, timeout):
-        deadline = time.time() + timeout
-        with self.cond:
-            while pattern not in self.text:
-                left = deadline - time.time()
-                if left <= 0 or self.closed:
-                    raise AssertionError("no %r on the serial console:\n%s"
-                                         % (pattern, self.text[-2000:]))
-                self.cond.wait(left)
-
-    def close(self):
-        self.sock.close()
-
-
-def _serial(cluster, name):
-    return os.path.join(cluster.dir, "node1", "root",
-                        "run/ganeti/kvm-hypervisor/ctrl/%s.serial" % name)
-
-
-def _guest():
-    if shutil.which("qemu-system-x86_64") is None:
-        pytest.skip("qemu-system-x86_64 is not installed")
-    proc = subprocess.run([GUEST_TOOL], capture_output=True, text=True,
-                          timeout=600)
-    if proc.returncode != 0:
-        pytest.skip("cannot build the test guest: %s" % proc.stderr)
-    return dict(line.split("=", 1) for line in proc.stdout.splitlines()
-                if "=" in line)
-
-
-def _boot(cluster, name):
-    console = SerialConsole(_serial(cluster, name))
-    try:
-        console.wait_for(MARKER + " kvm1", 90)
-    finally:
-        console.close()
-
-
-def test_kvm_guest_on_sharedfile(icluster):
-    c = icluster
-    guest = _guest()
+def test_kvm_guest_on_sharedfile(noop_cluster):
+    c = noop_cluster
     name = "kvm1." + DOMAIN
-    hvp = ("kvm:kernel_path=%s,initrd_path=%s,root_path=,"
-           "kernel_args=quiet gnt_name=kvm1,serial_console=true" %
-           (guest["kernel"], guest["initrd"]))
-    _add(c, name, "-t", "sharedfile", "--disk", "0:size=1G", "-H", hvp)
+    add_guest_instance(c, name)
     try:
         files = _storage_files(c)
         assert files[0] == SHARED_DIR + "/" + name
-        _boot(c, name)
+        wait_for_boot(c, "node1", name)
         assert _status(c, name) == ["running", "Y"]
         show = c.run("node1", "gnt-instance", "console", "--show-cmd",
                      name).stdout
@@ -331,15 +206,15 @@ def test_kvm_guest_on_sharedfile(icluster):
             "escape=0x1d UNIX-CONNECT:/var/run/ganeti/kvm-hypervisor/ctrl/"
             "kvm1.gnt.test.serial'")
         c.run("node1", "gnt-instance", "reboot", "-t", "hard", name)
-        _boot(c, name)
+        wait_for_boot(c, "node1", name)
         c.run("node1", "gnt-instance", "shutdown", "--timeout", "10", name,
               timeout=180)
         assert _status(c, name) == ["ADMIN_down", "N"]
         c.run("node1", "gnt-instance", "startup", name)
-        _boot(c, name)
+        wait_for_boot(c, "node1", name)
         assert _status(c, name) == ["running", "Y"]
     finally:
         c.run("node1", "gnt-instance", "remove", "-f", "--shutdown-timeout",
               "10", name, timeout=180)
-    assert name not in _instance_names(c)
+    assert name not in instance_names(c)
     assert _storage_files(c) == []

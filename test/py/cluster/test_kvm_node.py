@@ -16,26 +16,22 @@ running guest live-migrates node1 -> node2 -> node1 keeping its memory
 import json
 import os
 import re
-import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from conftest import TOP, VirtualCluster, _missing_prerequisites  # noqa
+from conftest import VirtualCluster, _missing_prerequisites  # noqa
+from guest_helpers import (KVM_DIR, MARKER, SerialConsole,  # noqa
+                           guest_paths, node_path, serial_path)
 
 PREFIX = "gkv"
 DOMAIN = "gnt.test"
-GUEST_TOOL = os.path.join(TOP, "tools", "build-test-guest")
 INST = "inst1." + DOMAIN
 GUEST_IP = "198.51.100.61"
 DISK_PATH = "/srv/ganeti/shared-file-storage/%s/disk0" % INST
-MARKER = "GANETI-TEST-GUEST-UP"
 BOOT_TIMEOUT = 60
 TIMINGS = {}
 
@@ -89,24 +85,12 @@ print(json.dumps({"status": status, "accept": t1 - t0, "migrate": t2 - t1,
 """
 
 
-def _guest_paths():
-    if shutil.which("qemu-system-x86_64") is None:
-        return None, "qemu-system-x86_64 is not installed"
-    proc = subprocess.run([GUEST_TOOL], capture_output=True, text=True,
-                          timeout=600)
-    if proc.returncode != 0:
-        return None, "cannot build the test guest: %s" % proc.stderr.strip()
-    found = dict(line.split("=", 1) for line in proc.stdout.splitlines()
-                 if "=" in line)
-    return found, None
-
-
 @pytest.fixture(scope="module")
 def kvm_cluster():
     reason = _missing_prerequisites()
     if reason:
         pytest.skip(reason)
-    guest, reason = _guest_paths()
+    guest, reason = guest_paths()
     if reason:
         pytest.skip(reason)
     state_dir = tempfile.mkdtemp(prefix="gnt-kvm-")
@@ -131,12 +115,6 @@ def kvm_cluster():
             sys.stderr.write("kvm timing %s: %s\n" % (key, value))
 
 
-def node_path(cluster, node, path):
-    """The host path of ``path`` inside ``node`` (per-node bind mounts)."""
-    path = path.replace("/var/run/", "/run/")
-    return os.path.join(cluster.dir, node, "root") + path
-
-
 def rpc(cluster, *calls):
     """Run ``(procedure, node, args)`` calls from node1; their payloads.
     Fails on the first failed call, showing its message."""
@@ -151,65 +129,6 @@ def rpc_fail(cluster, name, node, args):
     proc = cluster.python("node1", RPC_CODE,
                           json.dumps([[name, node, args]]))
     return json.loads(proc.stdout)[0][0]
-
-
-class SerialConsole:
-    """A reader (and writer) of a guest's serial socket."""
-
-    def __init__(self, path, timeout=10):
-        deadline = time.time() + timeout
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX)
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.05)
-        self.text = ""
-        self.lock = threading.Condition()
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self):
-        while True:
-            try:
-                data = self.sock.recv(65536)
-            except OSError:
-                data = b""
-            with self.lock:
-                if not data:
-                    self.closed = True
-                    self.lock.notify_all()
-                    return
-                self.text += data.decode("utf-8", "replace")
-                self.lock.notify_all()
-
-    def wait_for(self, pattern, timeout, start=0):
-        """The first match of regex ``pattern`` after offset ``start``."""
-        deadline = time.time() + timeout
-        with self.lock:
-            while True:
-                match = re.compile(pattern).search(self.text, start)
-                if match:
-                    return match
-                left = deadline - time.time()
-                if left <= 0 or getattr(self, "closed", False):
-                    raise AssertionError("no %r on the serial console; it"
-                                         " showed:\n%s" %
-                                         (pattern, self.text[-3000:]))
-                self.lock.wait(left)
-
-    def run(self, command, expect, timeout=15):
-        """Type ``command`` in the guest's shell, wait for ``expect``."""
-        start = len(self.text)
-        self.sock.sendall(command.encode() + b"\n")
-        return self.wait_for(expect, timeout, start)
-
-    def close(self):
-        self.sock.close()
 
 
 def _instance(cluster, **hvparams):
@@ -233,8 +152,7 @@ def _instance(cluster, **hvparams):
 
 def _qemu_pid(cluster, node):
     """The pid of the instance's qemu on ``node`` if it runs, else None."""
-    pidfile = node_path(cluster, node,
-                        "/var/run/ganeti/kvm-hypervisor/pid/" + INST)
+    pidfile = node_path(cluster, node, KVM_DIR + "/pid/" + INST)
     try:
         with open(pidfile) as fh:
             pid = int(fh.read().strip())
@@ -245,17 +163,12 @@ def _qemu_pid(cluster, node):
     return pid if INST.encode() in argv else None
 
 
-def _serial_path(cluster, node):
-    return node_path(cluster, node, "/var/run/ganeti/kvm-hypervisor/ctrl/"
-                     "%s.serial" % INST)
-
-
 def _boot(cluster, inst, node="node1"):
     """Start the instance on ``node``; (console, boot seconds)."""
     start = time.time()
     rpc(cluster, ["instance_start", node + "." + DOMAIN,
                   [inst, False, [["gnt:test", "start", 0]]]])
-    console = SerialConsole(_serial_path(cluster, node))
+    console = SerialConsole(serial_path(cluster, node, INST))
     console.wait_for(MARKER + " inst1", BOOT_TIMEOUT)
     return console, time.time() - start
 
@@ -289,7 +202,7 @@ def test_guest_boots_answers_and_powers_off_on_acpi(kvm_cluster):
                     r" configuration script output: ip link set tap0"
                     r" master nobr0 up: .*nobr0", msg), msg
     assert _qemu_pid(cluster, "node1") is None
-    kvm_dir = node_path(cluster, "node1", "/var/run/ganeti/kvm-hypervisor")
+    kvm_dir = node_path(cluster, "node1", KVM_DIR)
     for sub in ("ctrl", "pid", "conf", "nic"):
         assert os.listdir(os.path.join(kvm_dir, sub)) == [], sub
     assert not os.path.lexists(node_path(cluster, "node1", link))
@@ -330,7 +243,7 @@ def test_guest_boots_answers_and_powers_off_on_acpi(kvm_cluster):
     rpc(cluster, ["instance_reboot", node1, [inst, "soft", 30, None]])
     console.wait_for("GANETI-TEST-GUEST-POWEROFF inst1", 5)
     console.close()
-    console = SerialConsole(_serial_path(cluster, "node1"))
+    console = SerialConsole(serial_path(cluster, "node1", INST))
     console.wait_for(MARKER + " inst1", BOOT_TIMEOUT)
     TIMINGS["soft_reboot_to_marker_s"] = round(time.time() - start, 2)
     new_pid = _qemu_pid(cluster, "node1")
@@ -345,7 +258,7 @@ def test_guest_boots_answers_and_powers_off_on_acpi(kvm_cluster):
     assert not os.path.exists("/proc/%d" % pid) or \
         _qemu_pid(cluster, "node1") is None
     assert rpc(cluster, ["instance_list", node1, [["kvm"], {}]])[0] == []
-    ctrl = node_path(cluster, "node1", "/var/run/ganeti/kvm-hypervisor")
+    ctrl = node_path(cluster, "node1", KVM_DIR)
     for sub in ("ctrl", "pid", "conf", "nic"):
         assert os.listdir(os.path.join(ctrl, sub)) == [], sub
     assert not os.path.lexists(node_path(cluster, "node1", link))
@@ -402,12 +315,11 @@ def test_live_migration_there_and_back(kvm_cluster):
                              [[INST], []])
             # the same guest goes on: its memory and its console
             console.close()
-            console = SerialConsole(_serial_path(cluster, dst))
+            console = SerialConsole(serial_path(cluster, dst, INST))
             console.run("cat /tmp/token; uptime", "token-1337")
             assert _ping(cluster, src).returncode == 0
             assert _ping(cluster, dst).returncode == 0
-            src_ctrl = node_path(cluster, src,
-                                 "/var/run/ganeti/kvm-hypervisor/conf")
+            src_ctrl = node_path(cluster, src, KVM_DIR + "/conf")
             assert os.listdir(src_ctrl) == []
     finally:
         console.close()
