@@ -388,13 +388,33 @@ def test_cluster_resources(cluster, rapi):
         _job(rapi, "PUT", "/2/modify", {"max_running_jobs": before})
 
 
+def _unimplemented_specs():
+    """(method, path, opcode) of every variable-free resource method whose
+    opcode has no logical unit yet, from the RAPI table itself."""
+    from ganeti.rapi import resources
+    found = []
+    for resource in resources.TABLE:
+        if resource.vars:
+            continue
+        for method, spec in sorted(resource.methods.items()):
+            for op_id in spec.needed_ops():
+                if op_id not in cmdlib.LU_TABLE:
+                    found.append((method, resource.path, op_id))
+    return found
+
+
 def test_unimplemented_opcodes_answer_501(cluster, rapi):
-    if "OP_OS_DIAGNOSE" in cmdlib.LU_TABLE:
-        pytest.skip("OP_OS_DIAGNOSE is implemented now")
-    status, _, data = rapi.one("GET", "/2/os")
-    assert status == 501
-    assert data["explain"] == ("GET /2/os needs opcode OP_OS_DIAGNOSE,"
-                               " which this cluster does not implement yet")
+    """Whatever is still missing (networks, filters at the time of
+    writing) answers 501 with the reason, decided at request time."""
+    missing = _unimplemented_specs()
+    assert missing, "nothing left to answer 501: drop or rework this test"
+    for method, path, op_id in missing:
+        status, _, data = rapi.one(method, path, {} if method != "GET"
+                                   else None, user=WRITER)
+        assert status == 501, (method, path, status, data)
+        assert data["explain"] == (
+            "%s %s needs opcode %s, which this cluster does not implement"
+            " yet" % (method, path, op_id))
 
 
 def _ensure_upstream_client():
