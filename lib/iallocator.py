@@ -508,10 +508,11 @@ def live_node_uuids(data, node_whitelist=None):
                                    node.uuid in node_whitelist)]
 
 
-def fetch_live(data, rpc, hypervisor, node_uuids):
+def fetch_live(data, rpc, hypervisor, node_uuids, disk_template=None):
     """{node uuid: (node_info payload, running instances)} from the
     nodes, in two parallel RPCs; a node that does not answer fails the
-    request (its figures would be guesses)."""
+    request (its figures would be guesses). Disk figures are those of
+    ``disk_template``'s storage when it has one, as upstream reports."""
     from ganeti.config import derived
     from ganeti.query.fields_node import storage_units
     cluster = data.cluster
@@ -522,7 +523,8 @@ def fetch_live(data, rpc, hypervisor, node_uuids):
     batches = {}
     for node in nodes:
         units = storage_units(cluster,
-                              derived.filled_node_ndparams(data, node))
+                              derived.filled_node_ndparams(data, node),
+                              disk_template)
         args = [units, hv_spec]
         batches.setdefault(repr(args), (args, []))[1].append(node.name)
     info = {}
@@ -570,13 +572,25 @@ class IAllocator:
         whitelist = set(node_whitelist) if node_whitelist is not None \
             else None
         live = fetch_live(self.data, rpc, hypervisor,
-                          live_node_uuids(self.data, whitelist))
+                          live_node_uuids(self.data, whitelist),
+                          self._disk_template())
         self.in_data = build_input(self.data, mode, self.request, live,
                                    whitelist)
         self.in_text = serializer.dump_json(self.in_data)
         self.out_text = None
         self.out_data = None
         self.success = self.info = self.result = None
+
+    def _disk_template(self):
+        """The template whose storage the node figures describe: the new
+        instance's, or the instance's being moved (None: the first)."""
+        from ganeti.config import derived
+        template = self.request.get("disk_template")
+        if template is None and "name" in self.request:
+            for inst in self.data.instances.values():
+                if inst.name == self.request["name"]:
+                    return derived.instance_disk_template(self.data, inst)
+        return template
 
     def allocator_params(self):
         """Command line parameters: the cluster's defaults, then the

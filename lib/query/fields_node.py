@@ -60,12 +60,18 @@ def select_items(qdata, wanted):
 # ---------------------------------------------------------------------------
 # Live data
 
-def storage_units(cluster, ndparams):
+def storage_units(cluster, ndparams, first_template=None):
     """``[[type, key, params], ...]`` for ``node_info``, in the order of
-    the enabled disk templates (the first gives dtotal/dfree)."""
+    the enabled disk templates (the first gives dtotal/dfree), or with
+    ``first_template``'s storage first (an allocation for that
+    template)."""
     units = []
     es = bool(ndparams.get("exclusive_storage"))
-    for template in cluster.enabled_disk_templates or []:
+    templates = list(cluster.enabled_disk_templates or [])
+    if first_template in templates:
+        templates.remove(first_template)
+        templates.insert(0, first_template)
+    for template in templates:
         if template in (_T.DT_PLAIN, _T.DT_DRBD8):
             if not cluster.volume_group_name:
                 continue

@@ -19,6 +19,7 @@ behind. Every instance made here is removed, the mounts undone and the
 default allocator reset at the end.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -128,6 +129,40 @@ def _remove(c, names):
               "5", name, check=False, timeout=180)
 
 
+@contextlib.contextmanager
+def allocators_mounted(cluster, adir):
+    """``adir`` bind-mounted over every node's iallocator directory (each
+    node has its own mount namespace; the mount point is made on the
+    shared /usr and removed again) and the noop OS present; undone on
+    exit. Mounts stack, so an inner use hides an outer one."""
+    created = []
+    path = IALLOC_DIR
+    while not os.path.exists(path):
+        created.append(path)
+        path = os.path.dirname(path)
+    os.makedirs(IALLOC_DIR, exist_ok=True)
+    had_os = {}
+    mounted = []
+    try:
+        for node in NODES:
+            cluster.run(node, "mount", "--bind", adir, IALLOC_DIR)
+            mounted.append(node)
+            had_os[node] = cluster.run(node, "test", "-d", NOOP_OS,
+                                       check=False).returncode == 0
+            cluster.run(node, "sh", "-c", NOOP_SETUP)
+        yield
+    finally:
+        for node in mounted:
+            cluster.run(node, "umount", IALLOC_DIR, check=False)
+            if not had_os.get(node, True):
+                cluster.run(node, "rm", "-rf", NOOP_OS, check=False)
+        for path in created:
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass
+
+
 @pytest.fixture(scope="module")
 def hail(cluster):
     """The shared cluster with hail (and two broken allocators) in every
@@ -151,37 +186,14 @@ def hail(cluster):
             with open(os.path.join(adir, name), "w") as handle:
                 handle.write(text)
             os.chmod(os.path.join(adir, name), 0o755)
-        # the mount point (the nodes share the host's /usr)
-        created = []
-        path = IALLOC_DIR
-        while not os.path.exists(path):
-            created.append(path)
-            path = os.path.dirname(path)
-        os.makedirs(IALLOC_DIR, exist_ok=True)
-        had_os = {}
-        mounted = []
-        try:
-            for node in NODES:
-                cluster.run(node, "mount", "--bind", adir, IALLOC_DIR)
-                mounted.append(node)
-                had_os[node] = cluster.run(node, "test", "-d", NOOP_OS,
-                                           check=False).returncode == 0
-                cluster.run(node, "sh", "-c", NOOP_SETUP)
-            yield cluster, adir, deb
-        finally:
-            _remove(cluster, [n for n in _names(cluster)
-                              if n.startswith(PREFIX)])
-            cluster.run("node1", "gnt-cluster", "modify",
-                        "--default-iallocator=", check=False)
-            for node in mounted:
-                cluster.run(node, "umount", IALLOC_DIR, check=False)
-                if not had_os.get(node, True):
-                    cluster.run(node, "rm", "-rf", NOOP_OS, check=False)
-            for path in created:
-                try:
-                    os.rmdir(path)
-                except OSError:
-                    pass
+        with allocators_mounted(cluster, adir):
+            try:
+                yield cluster, adir, deb
+            finally:
+                _remove(cluster, [n for n in _names(cluster)
+                                  if n.startswith(PREFIX)])
+                cluster.run("node1", "gnt-cluster", "modify",
+                            "--default-iallocator=", check=False)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -365,3 +377,65 @@ def test_failing_and_missing_allocators_leave_nothing(hail):
         assert _pnode(c, name) == FQDNS[0]
     finally:
         _remove(c, [name])
+
+
+def test_our_most_free_memory_allocator(cluster):
+    """Our own allocator (tools/iallocators/most-free-memory), put in the
+    nodes' iallocator directory like hail (a bind mount in each node's
+    mount namespace), places instances and evacuates a node; node3 is
+    drained so that every choice is known."""
+    from conftest import TOP
+    c = cluster
+    allocator = "most-free-memory"
+    names = ["%smfm%d.%s" % (PREFIX, i, DOMAIN) for i in range(2)]
+    big = "%smfm-big.%s" % (PREFIX, DOMAIN)
+    adir = tempfile.mkdtemp(prefix="gia-mfm-")
+    os.chmod(adir, 0o755)
+    shutil.copy2(os.path.join(TOP, "tools", "iallocators", allocator), adir)
+    drained = False
+    # stacked on hail's mount when that module fixture is active
+    with contextlib.ExitStack() as stack:
+        stack.callback(shutil.rmtree, adir, ignore_errors=True)
+        stack.enter_context(allocators_mounted(c, adir))
+        try:
+            c.run("node1", "gnt-node", "modify", "-D", "yes", FQDNS[2])
+            drained = True
+            for name in names:
+                out = _add(c, name, "-I", allocator).stdout
+                used, nodes = _selected(out, name)
+                assert used == allocator and len(nodes) == 1
+                assert nodes[0] in FQDNS[:2], out
+                assert _pnode(c, name) == nodes[0]
+            # nobody has a TiB free: refused with each node's reason
+            res = _add(c, big, "-I", allocator, "-B", "memory=1048576",
+                       check=False)
+            assert res.returncode == 1 and big not in _names(c)
+            assert re.match(
+                r"Failure: prerequisites not met for this operation:\n"
+                r"error type: insufficient_resources, error details:\n"
+                r"Can't compute nodes using iallocator 'most-free-memory': No"
+                r" node has room for instance %s \(1048576 MiB of memory and 0"
+                r" MiB of disk\): %s has only \d+ MiB of memory free; %s has"
+                r" only \d+ MiB of memory free; %s is drained\n$" %
+                tuple(re.escape(n) for n in [big] + FQDNS), res.stderr), \
+                res.stderr
+            # both on node1, then evacuate it: node2 is the only target left
+            for name in names:
+                if _pnode(c, name) != FQDNS[0]:
+                    c.run("node1", "gnt-instance", "migrate", "-f", "-n",
+                          FQDNS[0], name, timeout=180)
+            out = c.run("node1", "gnt-node", "evacuate", "-f", "-I", allocator,
+                        "-p", FQDNS[0], timeout=300).stdout
+            assert "Instances to be moved: %s (to %s), %s (to %s)" % (
+                names[0], FQDNS[1], names[1], FQDNS[1]) in out, out
+            assert "All instances evacuated successfully." in out
+            assert [_pnode(c, name) for name in names] == [FQDNS[1]] * 2
+        finally:
+            _remove(c, names + [big])
+            if drained:
+                c.run("node1", "gnt-node", "modify", "-D", "no", FQDNS[2])
+                mc = c.run("node1", "gnt-node", "list", "--no-headers", "-o",
+                           "master_candidate", FQDNS[2]).stdout.strip()
+                if mc != "Y":
+                    c.run("node1", "gnt-node", "modify", "-C", "yes", FQDNS[2])
+    assert not set(names) & set(_names(c))

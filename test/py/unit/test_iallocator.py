@@ -532,3 +532,28 @@ def test_default_allocator_and_shortcut(cfg):
         run_lu(cfg, live_rpc(), dict(op, iallocator="evac",
                                      remote_node=MASTER))
     assert err.value.args[0] == "Do not specify both, iallocator and node"
+
+
+def test_disk_figures_come_from_the_requests_storage(cfg):
+    """Like upstream, free/total disk describe the storage of the template
+    being allocated or moved, not the first enabled one."""
+    cluster = cfg.get_cluster_info()
+    cluster.enabled_disk_templates = ["file", "sharedfile", "diskless"]
+    cluster.shared_file_storage_dir = "/srv/ganeti/shared-file-storage"
+    cfg.update(cluster)
+    add_instance(cfg, "sf2.gnt.test", constants.DT_SHARED_FILE, pnode=NODE2)
+
+    def first_units(mode, **params):
+        rpc = live_rpc()
+        iallocator.IAllocator(cfg, rpc, mode, **params)
+        return set(call[2][0][0][0] for call in rpc.called("node_info"))
+
+    assert first_units(iallocator.MODE_ALLOC,
+                       **alloc_params(disk_template="sharedfile")) == \
+        set(["sharedfile"])
+    assert first_units(iallocator.MODE_ALLOC, **alloc_params()) == \
+        set(["file"])
+    assert first_units(
+        iallocator.MODE_RELOC,
+        inst_uuid=cfg.get_instance_info_by_name("sf2.gnt.test").uuid,
+        relocate_from=[uuid_of(cfg, NODE2)]) == set(["sharedfile"])
