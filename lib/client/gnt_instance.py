@@ -237,6 +237,57 @@ def add_instance(opts, args):
     return constants.EXIT_SUCCESS
 
 
+# How Ganeti describes the shape batch-create expects (ht.TListOf(ht.TDict))
+_INST_DATA_DESC = "List of Dictionary"
+
+
+def batch_create(opts, args):
+    """Create the instances a JSON file describes: a list of dicts of
+    OP_INSTANCE_CREATE parameters, sent as one OP_INSTANCE_MULTI_ALLOC
+    (so one allocator request places them all); then wait for the
+    creation job of each instance."""
+    import json
+    from ganeti import opcodes
+    try:
+        with open(args[0]) as handle:
+            data = json.loads(handle.read())
+    except Exception as err:  # pylint: disable=broad-except
+        cli.to_stderr("Can't parse the instance definition file: %s", err)
+        return constants.EXIT_FAILURE
+    if not (isinstance(data, list) and
+            all(isinstance(item, dict) for item in data)):
+        cli.to_stderr("The instance definition file is not %s",
+                      _INST_DATA_DESC)
+        return constants.EXIT_FAILURE
+    known = set(p.name for p in opcodes.OpInstanceCreate.PARAMS)
+    instances = []
+    for idx, item in enumerate(data):
+        unknown = set(item) - known
+        if unknown:
+            raise errors.OpPrereqError("Unknown fields in definition %s: %s"
+                                       % (idx, ", ".join(sorted(unknown))),
+                                       errors.ECODE_INVAL)
+        inst = opcodes.OpInstanceCreate(**item)
+        inst.validate()
+        instances.append(inst.to_dict())
+    op = opcodes.OpInstanceMultiAlloc(iallocator=opts.iallocator,
+                                      instances=instances)
+    cl = cli.get_client()
+    result = cli.submit_or_send(op, opts, cl=cl)
+    jex = cli.JobExecutor(cl=cl, opts=opts)
+    for status, job_id in result.get("jobs", []):
+        jex.add_job_id(None, status, job_id)
+    bad = len([row for row in jex.get_results() if not row[0]])
+    # instances the allocator could not place got no job (the job log
+    # named them); they count as errors
+    bad += len(result.get("failed") or [])
+    if bad == 0:
+        cli.to_stdout("All instances created successfully.")
+        return constants.EXIT_SUCCESS
+    cli.to_stdout("There were %s errors during the creation.", bad)
+    return constants.EXIT_FAILURE
+
+
 def _ensure_instances_exist(cl, names):
     """Ganeti's _EnsureInstancesExist: OpPrereqError for a missing one."""
     result = cl.query(constants.QR_INSTANCE, ["name"],
@@ -570,6 +621,11 @@ COMMANDS = {
         add_instance, cli.ARGS_ONE_INSTANCE, _ADD_OPTS + _SUBMIT,
         "[...] -t disk-type -n node[:secondary-node] -o os-type"
         " <instance-name>", "Creates and adds a new instance to the cluster"),
+    "batch-create": (
+        batch_create, [cli.Arg("file", min=1, max=1)],
+        ["dry_run", "priority", "inst_iallocator"] + cli.SUBMIT_OPTS,
+        "<instances.json>",
+        "Create a bunch of instances based on specs in the file."),
     "remove": (
         remove_instance, cli.ARGS_ONE_INSTANCE,
         ["force", "inst_shutdown_timeout", "inst_ignore_failures"] + _SUBMIT,

@@ -42,6 +42,7 @@ LU_TABLE = {
     "OP_GROUP_ASSIGN_NODES": "group:LUGroupAssignNodes",
     # instances
     "OP_INSTANCE_CREATE": "instance_create:LUInstanceCreate",
+    "OP_INSTANCE_MULTI_ALLOC": "instance_multi_alloc:LUInstanceMultiAlloc",
     "OP_INSTANCE_REMOVE": "instance_ops:LUInstanceRemove",
     "OP_INSTANCE_STARTUP": "instance_ops:LUInstanceStartup",
     "OP_INSTANCE_SHUTDOWN": "instance_ops:LUInstanceShutdown",

@@ -109,6 +109,36 @@ def cfg(root):
     return config.ConfigWriter(pathutils.CLUSTER_CONF_FILE)
 
 
+
+class ProcessorCallbacks:
+    """What the job queue gives the processor (``mcpu.Processor``):
+    records feedback messages and the jobs an LU submits."""
+
+    def __init__(self):
+        self.messages = []
+        self.submitted = []
+        self.job_id = 1
+
+    def notify_start(self):
+        pass
+
+    def notify_waiting(self):
+        pass
+
+    def feedback(self, *args):
+        self.messages.append(args[-1])
+
+    def check_cancel(self):
+        pass
+
+    def current_priority(self):
+        return 0
+
+    def submit_many_jobs(self, jobs):
+        jobs = [[op.to_dict() for op in ops] for ops in jobs]
+        self.submitted.extend(jobs)
+        return [[True, 100 + idx] for idx in range(len(jobs))]
+
 def run_lu(cfg, rpc, op_dict, feedback=None):
     """Drive an LU through its lifecycle as the processor does."""
     op = opcodes.load_opcode(op_dict)

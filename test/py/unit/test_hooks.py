@@ -31,6 +31,8 @@ from ganeti.cmdlib import base
 from ganeti.rpc import defs as rpc_defs
 from ganeti.rpc.client import RpcResult
 
+from test_cmdlib import ProcessorCallbacks
+
 MASTER = "node1.gnt.test"
 NODE2 = "node2.gnt.test"
 NODE3 = "node3.gnt.test"
@@ -134,37 +136,14 @@ def read_env(path):
                     if "=" in line)
 
 
-class Callbacks:
-    def __init__(self):
-        self.messages = []
-        self.job_id = 1
-
-    def notify_start(self):
-        pass
-
-    def notify_waiting(self):
-        pass
-
-    def feedback(self, *args):
-        self.messages.append(args[-1])
-
-    def check_cancel(self):
-        pass
-
-    def current_priority(self):
-        return 0
-
-    def submit_many_jobs(self, jobs):
-        raise AssertionError("no jobs expected")
-
-
 def run_op(cfg, nodes, op_dict):
     """Run one opcode through the real processor with a HooksRunner."""
     ctx = base.MasterContext(cfg, nodes, hooks=hooksmaster.HooksRunner(nodes),
                              master_name=MASTER)
     proc = mcpu.Processor(ctx, locking.LockManager())
-    callbacks = Callbacks()
+    callbacks = ProcessorCallbacks()
     result = proc.execute_opcode(opcodes.load_opcode(op_dict), callbacks)
+    assert callbacks.submitted == [], "no jobs expected"
     return result, callbacks.messages
 
 
