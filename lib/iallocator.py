@@ -18,8 +18,9 @@ The message (``version`` 2): ``cluster_name``, ``cluster_tags``,
 ``enabled_hypervisors``, ``ipolicy``, ``nodegroups``, ``nodes``,
 ``instances`` and ``request``; memory and disk figures in MiB. Nodes
 carry their dynamic figures (memory, disk, spindles, CPUs) only when they
-are online and vm_capable (see ``_is_live``); nodes the caller could not
-lock are shown offline so the allocator never picks them.
+are online and vm_capable (see ``_is_live``), drained ones too (as
+upstream; hail needs them). With opportunistic locking the nodes the
+caller holds go to the allocate request's ``restrict-to-nodes``.
 """
 
 import collections
@@ -347,10 +348,9 @@ def _group_entry(cluster, group):
     }
 
 
-def _node_static(data, node, node_whitelist):
+def _node_static(data, node):
     from ganeti.config import derived
-    offline = node.offline or (node_whitelist is not None and
-                               node.uuid not in node_whitelist)
+    offline = node.offline
     return {
         "tags": list(node.tags or []),
         "primary_ip": node.primary_ip,
@@ -472,12 +472,16 @@ def build_input(data, mode, request, live, node_whitelist=None):
 
     ``data``: a config snapshot (objects.ConfigData); ``live``: {node
     uuid: (node_info payload, running instances info)} for every node
-    that is live (see ``live_node_uuids``).
+    that is live (see ``live_node_uuids``). ``node_whitelist`` (node
+    uuids; opportunistic locking) becomes the allocate request's
+    ``restrict-to-nodes``, as upstream: the other nodes stay in the
+    message with their figures, so cluster-wide capacity is not
+    underestimated.
     """
     cluster = data.cluster
     nodes = {}
     for node in data.nodes.values():
-        entry = _node_static(data, node, node_whitelist)
+        entry = _node_static(data, node)
         if not entry["offline"] and _is_live(node):
             if node.uuid not in live:
                 raise errors.ProgrammerError("No live data for node %s" %
@@ -486,6 +490,10 @@ def build_input(data, mode, request, live, node_whitelist=None):
         nodes[node.name] = entry
     request = dict(request)
     request["type"] = mode
+    if node_whitelist is not None and mode == MODE_ALLOC:
+        request["restrict-to-nodes"] = sorted(
+            data.nodes[uuid].name for uuid in node_whitelist
+            if uuid in data.nodes)
     return {
         "version": IALLOCATOR_VERSION,
         "cluster_name": cluster.cluster_name,
@@ -501,11 +509,9 @@ def build_input(data, mode, request, live, node_whitelist=None):
     }
 
 
-def live_node_uuids(data, node_whitelist=None):
+def live_node_uuids(data):
     """The nodes whose figures the message needs."""
-    return [node.uuid for node in data.nodes.values()
-            if _is_live(node) and (node_whitelist is None or
-                                   node.uuid in node_whitelist)]
+    return [node.uuid for node in data.nodes.values() if _is_live(node)]
 
 
 def fetch_live(data, rpc, hypervisor, node_uuids, disk_template=None):
@@ -572,7 +578,7 @@ class IAllocator:
         whitelist = set(node_whitelist) if node_whitelist is not None \
             else None
         live = fetch_live(self.data, rpc, hypervisor,
-                          live_node_uuids(self.data, whitelist),
+                          live_node_uuids(self.data),
                           self._disk_template())
         self.in_data = build_input(self.data, mode, self.request, live,
                                    whitelist)

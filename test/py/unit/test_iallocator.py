@@ -165,7 +165,7 @@ def test_message_of_an_allocate_request(cfg):
         "required_nodes": 1, "hypervisor": "fake"}
 
 
-def test_drained_nodes_keep_their_figures_unlocked_ones_are_offline(cfg):
+def test_drained_nodes_keep_figures_locked_ones_restrict_the_choice(cfg):
     node2 = cfg.get_node_info_by_name(NODE2)
     node2.drained = True
     node2.master_candidate = False
@@ -177,8 +177,11 @@ def test_drained_nodes_keep_their_figures_unlocked_ones_are_offline(cfg):
     nodes = ial.in_data["nodes"]
     assert nodes[NODE2]["drained"] is True
     assert nodes[NODE2]["free_memory"] == 5000
-    assert nodes[NODE3]["offline"] is True
-    assert "free_memory" not in nodes[NODE3]
+    # unlocked node3 keeps its figures (cluster capacity is not
+    # underestimated); the allocate request names the allowed nodes
+    assert nodes[NODE3]["offline"] is False
+    assert nodes[NODE3]["free_memory"] == 4000
+    assert ial.in_data["request"]["restrict-to-nodes"] == [MASTER, NODE2]
 
 
 def test_a_node_without_data_fails_the_request(cfg):

@@ -146,6 +146,19 @@ def test_allocate_picks_the_node_with_the_most_free_memory(cfg):
     assert ial.result == [NODE3]
 
 
+def test_allocate_stays_on_the_locked_nodes(cfg):
+    """Opportunistic locking: only restrict-to-nodes may be chosen."""
+    ial = ask(cfg, iallocator.MODE_ALLOC,
+              node_whitelist=[uuid_of(cfg, MASTER), uuid_of(cfg, NODE3)],
+              **alloc_params())
+    assert ial.in_data["request"]["restrict-to-nodes"] == [MASTER, NODE3]
+    assert ial.result == [NODE3]          # node2 has more, but is not held
+    ial = ask(cfg, iallocator.MODE_ALLOC, node_whitelist=[
+        uuid_of(cfg, MASTER)], **alloc_params(memory=4000))
+    assert ial.success is False
+    assert "%s is not among the nodes allowed" % NODE2 in ial.info
+
+
 def test_allocate_without_room_fails_with_the_reasons(cfg):
     ial = ask(cfg, iallocator.MODE_ALLOC, **alloc_params(memory=6000))
     assert ial.success is False
