@@ -53,6 +53,19 @@ def _summary_value(value):
     return str(value)
 
 
+def _validate_nested(op_id, name, nested_id, items):
+    """Each element of ``items`` must be a valid ``nested_id`` opcode
+    (wire dict or object); its own validation errors are raised."""
+    for item in items:
+        op = OpCode.from_dict(item) if isinstance(item, dict) else item
+        if getattr(op, "OP_ID", None) != nested_id:
+            raise errors.OpPrereqError(
+                "Parameter '%s.%s' fails validation: expected a list of %s"
+                " opcodes, got %r" % (op_id, name, nested_id, item),
+                errors.ECODE_INVAL)
+        op.validate()
+
+
 class OpCode:
     """Base class; subclasses carry OP_ID, PARAMS and OP_DSC_FIELD."""
 
@@ -91,6 +104,9 @@ class OpCode:
                     "Parameter '%s.%s' fails validation: expected %s, got"
                     " %r" % (self.OP_ID, param.name, param.check.desc, value),
                     errors.ECODE_INVAL)
+            nested = table.NESTED_OPCODES.get((self.OP_ID, param.name))
+            if nested is not None:
+                _validate_nested(self.OP_ID, param.name, nested, value)
 
     def to_dict(self):
         data = {"OP_ID": self.OP_ID}

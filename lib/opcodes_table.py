@@ -145,6 +145,8 @@ COMMON_PARAMS = [
 ]
 
 _NAME = ht.TNonEmptyString
+
+
 # Explicit types where inference from the default is not enough.
 _TYPES = {
     ("*", "instance_name"): _NAME,
@@ -195,6 +197,12 @@ _TYPES = {
     ("OP_NODE_ADD", "master_capable"): ht.TMaybeBool,
     ("OP_NODE_ADD", "vm_capable"): ht.TMaybeBool,
     ("OP_NODE_ADD", "ndparams"): ht.TMaybeDict,
+}
+
+# Parameters that are lists of opcodes of one kind: each element is
+# validated as that opcode when the outer one is (at submission).
+NESTED_OPCODES = {
+    ("OP_INSTANCE_MULTI_ALLOC", "instances"): "OP_INSTANCE_CREATE",
 }
 
 

@@ -143,6 +143,28 @@ def test_instances_must_be_valid_create_opcodes(cfg):
         "Parameter(s) bogus not valid for opcode OP_INSTANCE_CREATE"
 
 
+def test_bad_inner_opcodes_are_refused_at_submission(tmp_path):
+    """The queue validates nested create opcodes when the job is
+    submitted (LUXI), with the inner opcode's own message."""
+    from ganeti.jqueue import JobQueue
+    from ganeti.jqueue.store import QueueStore
+    queue = JobQueue(QueueStore(str(tmp_path / "queue")),
+                     lambda op, callbacks: None, workers=1)
+    queue.open()
+    bad = create("a", pnode=MASTER)
+    del bad["mode"]
+    with pytest.raises(errors.OpPrereqError) as err:
+        queue.submit_job([multi([bad])])
+    assert err.value.args[0] == \
+        "Required parameter 'OP_INSTANCE_CREATE.mode' missing"
+    with pytest.raises(errors.OpPrereqError) as err:
+        queue.submit_job([multi([{"OP_ID": "OP_TEST_DELAY",
+                                  "duration": 1}])])
+    assert "expected a list of OP_INSTANCE_CREATE opcodes" in \
+        err.value.args[0]
+    assert queue.query_jobs(None, ["id"]) == []
+
+
 # --- the LU: with an allocator ---------------------------------------------
 
 def test_allocator_places_the_batch_in_one_request(cfg):
