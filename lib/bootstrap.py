@@ -36,9 +36,6 @@ CLUSTER_IP_PING_TIMEOUT = 2.0
 VOTE_RETRIES = 6
 VOTE_RETRY_DELAY = 10.0
 IALLOC_HAIL = "hail"
-IALLOCATOR_SEARCH_PATH = ("/usr/local/lib/ganeti/iallocators",
-                          "/usr/lib/ganeti/iallocators",
-                          "/usr/share/ganeti/iallocators")
 _MAC_PREFIX_RE = re.compile(r"^[0-9a-z]{2}:[0-9a-z]{2}:[0-9a-z]{2}$")
 _COMPRESSION_TOOL_RE = re.compile(r"^[-_a-zA-Z0-9]+$")
 # Nobody may keep instance disks in or below these.
@@ -285,11 +282,7 @@ def fill_cluster_params(**kwargs):
 
 def _fill_parameter_dicts(params):
     """hv/be/nic/nd/disk parameters and the instance policy, complete."""
-    beparams = dict(params["beparams"] or {})
-    if constants.BE_MEMORY in beparams:
-        memory = beparams.pop(constants.BE_MEMORY)
-        beparams.setdefault(constants.BE_MAXMEM, memory)
-        beparams.setdefault(constants.BE_MINMEM, memory)
+    beparams = objects.upgrade_be_params(params["beparams"])
     params["beparams"] = _filled(constants.BEC_DEFAULTS, beparams)
     check_param_types(params["beparams"], constants.BES_PARAMETER_TYPES,
                       "backend")
@@ -519,19 +512,12 @@ def _check_master_netdev(params):
 
 def _check_iallocator(name):
     """The default iallocator: the given one (must exist) or hail."""
-    def find(script):
-        for directory in IALLOCATOR_SEARCH_PATH:
-            path = os.path.join(directory, script)
-            if os.path.isfile(path):
-                return path
-        return None
+    from ganeti import iallocator
+    from ganeti.backend.iallocator import find_allocator
     if name:
-        if find(name) is None:
-            raise errors.OpPrereqError("Invalid default iallocator script '%s'"
-                                       " specified" % name,
-                                       errors.ECODE_INVAL)
+        iallocator.check_default_allocator(name)
         return name
-    return IALLOC_HAIL if find(IALLOC_HAIL) else ""
+    return IALLOC_HAIL if find_allocator(IALLOC_HAIL) else ""
 
 
 def check_file_storage_path(path):

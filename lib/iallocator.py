@@ -60,10 +60,6 @@ EVAC_OPCODES = frozenset(["OP_INSTANCE_FAILOVER", "OP_INSTANCE_MIGRATE",
 # volume to each disk; diskless and block devices use no cluster space.
 DRBD_META_SIZE = 128
 _NO_SPACE_TEMPLATES = frozenset([constants.DT_DISKLESS, constants.DT_BLOCK])
-DTS_INT_MIRROR = frozenset([constants.DT_DRBD8])
-DTS_EXT_MIRROR = frozenset([
-    constants.DT_DISKLESS, constants.DT_SHARED_FILE, constants.DT_BLOCK,
-    constants.DT_RBD, constants.DT_EXT, constants.DT_GLUSTER])
 _ST_LVM_PV = "lvm-pv"
 
 
@@ -108,18 +104,7 @@ def disk_space_total(disks, disk_template=None):
 
 def required_nodes(disk_template):
     """Nodes an instance of the template lives on (2 for DRBD)."""
-    return 2 if disk_template in DTS_INT_MIRROR else 1
-
-
-def filled_beparams(cluster, instance):
-    """Backend parameters with defaults (the old ``memory`` sets both
-    limits)."""
-    given = dict(instance.beparams or {})
-    memory = given.pop(constants.BE_MEMORY, None)
-    if memory is not None:
-        given.setdefault(constants.BE_MAXMEM, memory)
-        given.setdefault(constants.BE_MINMEM, memory)
-    return cluster.fill_be(given)
+    return 2 if disk_template in constants.DTS_INT_MIRROR else 1
 
 
 def _nic_entry(nic):
@@ -195,10 +180,10 @@ def _reloc_request(data, params):
         raise errors.ProgrammerError("Unknown instance '%s'" %
                                      params["inst_uuid"])
     template = derived.instance_disk_template(data, inst)
-    if template not in DTS_INT_MIRROR | DTS_EXT_MIRROR:
+    if template not in constants.DTS_MIRRORED:
         raise errors.OpPrereqError("Can't relocate non-mirrored instances",
                                    errors.ECODE_INVAL)
-    if template in DTS_INT_MIRROR and \
+    if template in constants.DTS_INT_MIRROR and \
             len(derived.instance_secondary_nodes(data, inst)) != 1:
         raise errors.OpPrereqError("Instance has not exactly one secondary"
                                    " node", errors.ECODE_STATE)
@@ -318,8 +303,8 @@ REQUESTS = {
 # --- the cluster part of the message -------------------------------------
 
 def _default_hypervisor(cluster):
-    hvs = cluster.enabled_hypervisors or []
-    return hvs[0] if hvs else None
+    from ganeti.config import derived   # not at import: gnt-debug loads us
+    return derived.default_hypervisor(cluster)
 
 
 def _node_name(data, uuid):
@@ -412,7 +397,7 @@ def _node_dynamic(data, node, live):
     for inst in data.instances.values():
         if inst.primary_node != node.uuid:
             continue
-        maxmem = filled_beparams(data.cluster, inst)[constants.BE_MAXMEM]
+        maxmem = data.cluster.fill_be(inst.beparams)[constants.BE_MAXMEM]
         pri_mem += maxmem
         if inst.admin_state == constants.ADMINST_UP and \
                 not inst.forthcoming:
@@ -438,7 +423,7 @@ def _node_dynamic(data, node, live):
 def _instance_entry(data, inst):
     from ganeti.config import derived
     cluster = data.cluster
-    bep = filled_beparams(cluster, inst)
+    bep = cluster.fill_be(inst.beparams)
     nics = []
     for nic in inst.nics or []:
         params = cluster.fill_nic(nic.nicparams)
@@ -553,6 +538,15 @@ def fetch_live(data, rpc, hypervisor, node_uuids, disk_template=None):
                               node.name)
         result[node.uuid] = (payload, ires.payload or {})
     return result
+
+
+def check_default_allocator(name):
+    """A cluster default allocator must exist on the master (init and
+    modify run there), as upstream checks."""
+    from ganeti.backend.iallocator import find_allocator
+    if find_allocator(name) is None:
+        raise errors.OpPrereqError("Invalid default iallocator script '%s'"
+                                   " specified" % name, errors.ECODE_INVAL)
 
 
 # --- running it ----------------------------------------------------------

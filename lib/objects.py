@@ -10,6 +10,17 @@ import time
 from ganeti import constants
 
 
+def upgrade_be_params(beparams):
+    """A copy of ``beparams`` with the pre-2.6 ``memory`` turned into
+    ``maxmem`` and ``minmem`` (limits given explicitly win)."""
+    result = dict(beparams or {})
+    memory = result.pop(constants.BE_MEMORY, None)
+    if memory is not None:
+        result.setdefault(constants.BE_MAXMEM, memory)
+        result.setdefault(constants.BE_MINMEM, memory)
+    return result
+
+
 class ConfigObject:
     """Base: attributes are the declared FIELDS; missing ones read as None."""
 
@@ -260,10 +271,12 @@ class Cluster(TaggableObject):
         return params
 
     def fill_be(self, overrides=None):
+        """Backend parameters with the defaults; the old ``memory`` alias
+        is understood at both levels (``upgrade_be_params``)."""
         params = dict(constants.BEC_DEFAULTS)
-        params.update(self.beparams.get("default", {}))
+        params.update(upgrade_be_params(self.beparams.get("default", {})))
         if overrides:
-            params.update(overrides)
+            params.update(upgrade_be_params(overrides))
         return params
 
     def fill_nic(self, overrides=None):

@@ -25,6 +25,7 @@ import time
 
 from ganeti import constants
 from ganeti import pathutils
+from ganeti.utils import io as io_utils
 
 OS_API_V10 = 10
 OS_API_V15 = 15
@@ -168,14 +169,6 @@ def _read_api_versions(os_dir):
                         err)
 
 
-def _find_os_dir(name, search_path):
-    for base in search_path:
-        path = os.path.join(base, name)
-        if os.path.isdir(path):
-            return path
-    return None
-
-
 def _meaningful_lines(text):
     result = []
     for line in text.splitlines():
@@ -191,7 +184,7 @@ def read_os(name, search_path=None):
     Ganeti's diagnosis if it is missing or broken."""
     if search_path is None:
         search_path = pathutils.OS_SEARCH_PATH
-    os_dir = _find_os_dir(name, search_path)
+    os_dir = io_utils.find_in_search_path(name, search_path, os.path.isdir)
     if os_dir is None:
         raise InvalidOS("Directory for OS %s not found in search path" %
                         name)

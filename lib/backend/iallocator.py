@@ -15,6 +15,7 @@ import tempfile
 
 from ganeti import pathutils
 from ganeti.backend.common import fail
+from ganeti.utils import io as io_utils
 from ganeti.utils import process
 
 # hail answers in well under a second on large clusters; this only stops
@@ -33,11 +34,7 @@ def find_allocator(name, search_path=None):
         return None
     if search_path is None:
         search_path = pathutils.IALLOCATOR_SEARCH_PATH
-    for directory in search_path:
-        path = os.path.join(directory, name)
-        if os.path.isfile(path):
-            return path
-    return None
+    return io_utils.find_in_search_path(name, search_path)
 
 
 def allocator_args(params):

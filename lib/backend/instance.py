@@ -52,11 +52,7 @@ def instance_from_wire(data):
     hvp.update(inst.hvparams or {})
     inst.hvparams = hvp
     bep = dict(constants.BEC_DEFAULTS)
-    given = dict(inst.beparams or {})
-    if constants.BE_MEMORY in given:
-        memory = given.pop(constants.BE_MEMORY)
-        bep[constants.BE_MAXMEM] = bep[constants.BE_MINMEM] = memory
-    bep.update(given)
+    bep.update(objects.upgrade_be_params(inst.beparams))
     inst.beparams = bep
     for nic in inst.nics:
         params = dict(constants.NICC_DEFAULTS)

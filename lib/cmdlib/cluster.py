@@ -308,6 +308,9 @@ class LUClusterSetParams(base.LogicalUnit):
     def check_prereq(self):
         op = self.op
         cluster = self.cfg.get_cluster_info()
+        if op.default_iallocator:
+            from ganeti import iallocator
+            iallocator.check_default_allocator(op.default_iallocator)
         if op.enabled_disk_templates is not None:
             used = set()
             for uuid in self.cfg.get_instance_list():

@@ -23,8 +23,6 @@ from ganeti.cmdlib import node as node_lu
 from ganeti.utils import text as text_utils
 
 VALUE_DEFAULT = "default"
-# Disk templates whose instances must not span node groups
-DTS_INT_MIRROR = frozenset([constants.DT_DRBD8])
 IPOLICY_MINMAX = "minmax"
 IPOLICY_STD = "std"
 IPOLICY_DTS = "disk-templates"
@@ -505,7 +503,7 @@ def split_instances(cfg, changes):
     new_split = set()
     old_split = set()
     for inst_uuid in cfg.get_instance_list():
-        if cfg.get_instance_disk_template(inst_uuid) not in DTS_INT_MIRROR:
+        if cfg.get_instance_disk_template(inst_uuid) not in constants.DTS_INT_MIRROR:
             continue
         inst_nodes = [n for n in cfg.get_instance_all_nodes(inst_uuid)
                       if n in nodes]

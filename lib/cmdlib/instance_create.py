@@ -224,10 +224,7 @@ class LUInstanceCreate(base.LogicalUnit):
         from ganeti import cli_opts
         bep = dict(self.op.beparams or {})
         cli_opts.force_dict_type(bep, cli_opts.BES_PARAMETER_COMPAT)
-        memory = bep.pop(constants.BE_MEMORY, None)
-        if memory is not None:
-            bep.setdefault(constants.BE_MAXMEM, memory)
-            bep.setdefault(constants.BE_MINMEM, memory)
+        bep = objects.upgrade_be_params(bep)
         self.op.beparams = bep
         self.be_full = cluster.fill_be(bep)
         if self.be_full[constants.BE_MINMEM] > \

@@ -22,12 +22,6 @@ from ganeti import opcodes
 from ganeti.cmdlib import base
 from ganeti.cmdlib import instance_utils as iu
 
-# Disk templates whose disks are reachable from every node.
-DTS_EXT_MIRROR = frozenset([
-    constants.DT_DISKLESS, constants.DT_SHARED_FILE, constants.DT_BLOCK,
-    constants.DT_RBD, constants.DT_EXT, constants.DT_GLUSTER])
-DTS_INT_MIRROR = frozenset([constants.DT_DRBD8])
-DTS_MIRRORED = DTS_EXT_MIRROR | DTS_INT_MIRROR
 
 MIGRATION_LIVE = "live"
 MIGRATION_NONLIVE = "non-live"
@@ -148,12 +142,12 @@ class Migrator:
         self.instance = instance
         self.source_uuid = instance.primary_node
         template = self.cfg.get_instance_disk_template(instance.uuid)
-        if template not in DTS_MIRRORED:
+        if template not in constants.DTS_MIRRORED:
             raise errors.OpPrereqError(
                 "Instance's disk layout '%s' does not allow %s" %
                 (template, "failovers" if self.failover else "migrations"),
                 errors.ECODE_STATE)
-        if template in DTS_INT_MIRROR:
+        if template in constants.DTS_INT_MIRROR:
             raise errors.OpPrereqError("Disk template %s is not supported by"
                                        " this cluster" % template,
                                        errors.ECODE_INVAL)
@@ -441,7 +435,7 @@ class _InstanceMoveLU(base.LogicalUnit):
         iu.expand_instance(self)
         expand_target_node(self)
         template = self.cfg.get_instance_disk_template(self.instance_uuid)
-        if template in DTS_EXT_MIRROR:
+        if template in constants.DTS_EXT_MIRROR:
             check_iallocator_or_node(self)
         nodes = [self.instance.primary_node]
         if self.target_uuid and self.target_uuid not in nodes:

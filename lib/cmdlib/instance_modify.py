@@ -231,10 +231,7 @@ class LUInstanceSetParams(iu.InstanceLU):
                 cli_opts.force_dict_type(bep, cli_opts.BES_PARAMETER_COMPAT)
             except errors.TypeEnforcementError as err:
                 raise _inval(str(err))
-            memory = bep.pop(constants.BE_MEMORY, None)
-            if memory is not None:
-                bep[constants.BE_MAXMEM] = memory
-                bep[constants.BE_MINMEM] = memory
+            bep = objects.upgrade_be_params(bep)
             self.be_new = _updated_params(instance.beparams, bep)
             self.be_new.pop(constants.BE_MEMORY, None)
             full = cluster.fill_be(self.be_new)

@@ -61,10 +61,6 @@ def filled_beparams(cluster, beparams):
     from ganeti import cli_opts
     bep = dict(beparams or {})
     cli_opts.force_dict_type(bep, cli_opts.BES_PARAMETER_COMPAT)
-    memory = bep.pop(constants.BE_MEMORY, None)
-    if memory is not None:
-        bep.setdefault(constants.BE_MAXMEM, memory)
-        bep.setdefault(constants.BE_MINMEM, memory)
     return cluster.fill_be(bep)
 
 
@@ -120,7 +116,7 @@ class LUInstanceMultiAlloc(base.NoHooksLU):
                 raise _inval("iallocator are not allowed to be set on"
                              " instance objects")
             has_node.append(bool(inst.pnode))
-            if inst.disk_template in iallocator.DTS_INT_MIRROR:
+            if inst.disk_template in constants.DTS_INT_MIRROR:
                 has_node.append(bool(inst.snode))
         any_nodes = any(has_node)
         # as in Ganeti, an empty list falls here too (all([]) is True)

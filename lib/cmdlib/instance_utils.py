@@ -30,12 +30,7 @@ def filled_hvparams(cfg, instance):
 def filled_beparams(cfg, instance):
     """Backend parameters with the cluster defaults; ``memory`` (old
     alias) sets both limits as in Ganeti."""
-    given = dict(instance.beparams or {})
-    memory = given.pop(constants.BE_MEMORY, None)
-    if memory is not None:
-        given.setdefault(constants.BE_MAXMEM, memory)
-        given.setdefault(constants.BE_MINMEM, memory)
-    return cfg.get_cluster_info().fill_be(given)
+    return cfg.get_cluster_info().fill_be(instance.beparams)
 
 
 def instance_rpc_dict(cfg, instance, hvp_override=None, bep_override=None):

@@ -81,7 +81,7 @@ class LUNodeEvacuate(base.NoHooksLU):
                     " DRBD instances have secondaries and DRBD is not"
                     " supported" % (inst.name, self.op.node_name),
                     errors.ECODE_INVAL)
-            if template not in im.DTS_EXT_MIRROR:
+            if template not in constants.DTS_EXT_MIRROR:
                 raise errors.OpPrereqError(
                     "Instance '%s' has disk template %s, which can not be"
                     " evacuated; use 'gnt-instance move'" %

@@ -252,11 +252,9 @@ class QueryData:
 
     def sorted_names(self, collection):
         """Naturally sorted member names of ``collection`` of this query's
-        snapshot when the ConfigWriter has them ready, else None."""
-        getter = getattr(self.context.cfg, "get_sorted_names", None)
-        if getter is None:
-            return None
-        snap, names = getter(collection)
+        snapshot, or None when the configuration changed since it was
+        taken."""
+        snap, names = self.context.cfg.get_sorted_names(collection)
         return names if snap is self.data else None
 
     def cached(self, key, compute_fn):

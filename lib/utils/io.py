@@ -55,6 +55,16 @@ def fsync_dir(path):
         os.close(fd)
 
 
+def find_in_search_path(name, search_path, test=os.path.isfile):
+    """The first ``directory/name`` of ``search_path`` that passes
+    ``test`` (OS definitions, allocators), or None."""
+    for directory in search_path:
+        path = os.path.join(directory, name)
+        if test(path):
+            return path
+    return None
+
+
 def read_file(path, binary=False):
     """The whole content of ``path``."""
     with open(path, "rb" if binary else "r") as fh:

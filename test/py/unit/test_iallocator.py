@@ -560,3 +560,16 @@ def test_disk_figures_come_from_the_requests_storage(cfg):
         iallocator.MODE_RELOC,
         inst_uuid=cfg.get_instance_info_by_name("sf2.gnt.test").uuid,
         relocate_from=[uuid_of(cfg, NODE2)]) == set(["sharedfile"])
+
+
+def test_cluster_default_allocator_must_exist(cfg):
+    """gnt-cluster modify -I checks the allocator on the master."""
+    op = {"OP_ID": "OP_CLUSTER_SET_PARAMS", "default_iallocator": "nosuch"}
+    with pytest.raises(errors.OpPrereqError) as err:
+        run_lu(cfg, live_rpc(), op)
+    assert err.value.args == ("Invalid default iallocator script 'nosuch'"
+                              " specified", errors.ECODE_INVAL)
+    assert cfg.get_cluster_info().default_iallocator != "nosuch"
+    install("present", "#!/bin/sh\nexit 0\n")
+    run_lu(cfg, live_rpc(), dict(op, default_iallocator="present"))
+    assert cfg.get_cluster_info().default_iallocator == "present"
